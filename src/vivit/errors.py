@@ -1,0 +1,23 @@
+"""User-facing errors.
+
+Every expected mistake (bad file, unknown name, wrong shape) raises a subclass of
+:class:`VivitError` whose message is one line naming the thing and the fix. The
+command line prints that line and exits non-zero; anything else is a bug and keeps
+its traceback.
+"""
+
+
+class VivitError(Exception):
+    """An expected mistake by the user; the message says what to do."""
+
+
+class ConfigError(VivitError, ValueError):
+    """An unknown name or an impossible combination of settings."""
+
+
+class DataError(VivitError, ValueError):
+    """A dataset or input file that is missing, corrupt or does not match."""
+
+
+class CheckpointError(VivitError, ValueError):
+    """A checkpoint that is missing, corrupt or belongs to another model."""
