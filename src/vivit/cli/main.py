@@ -1,0 +1,39 @@
+"""The `vivit` command: parses arguments and hands each subcommand to its module.
+
+Expected mistakes (:class:`vivit.errors.VivitError`) end with one line on stderr and
+exit status 2; anything else is a bug and keeps its traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from vivit.errors import VivitError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # Subcommand modules are imported here, not at module level, so `vivit --help`
+    # stays fast and one broken subcommand cannot hide the others' errors.
+    from vivit.cli import datasets
+
+    parser = argparse.ArgumentParser(prog="vivit", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module in (datasets,):
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except VivitError as error:
+        print(f"vivit: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

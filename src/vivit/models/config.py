@@ -1,0 +1,125 @@
+"""The one description of a ViViT model: every paper choice is a validated switch.
+
+A config is plain data (JSON-serialisable) so that a checkpoint can carry it and a
+run directory can show it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+from typing import Any
+
+from vivit.errors import ConfigError
+
+VARIANTS = (
+    "spatio_temporal",  # Model 1: every token attends to every token
+    "factorised_encoder",  # Model 2: spatial transformer per frame, then temporal transformer
+    "factorised_self_attention",  # Model 3: spatial attention, then temporal attention, per block
+    "factorised_dot_product",  # Model 4: half the heads over space, half over time
+)
+TOKENIZERS = ("tubelet", "frames")
+PADDINGS = ("valid", "same")
+POS_EMBEDDINGS = ("learned", "separable", "sinusoidal")
+POOLINGS = ("cls", "mean")
+MLP_ACTIVATIONS = ("gelu", "gelu_tanh")
+
+
+def check_choice(switch: str, value: str, valid: tuple[str, ...]) -> str:
+    """Return `value` if it is one of `valid`, else raise a ConfigError listing them."""
+    if value not in valid:
+        raise ConfigError(f"Unknown {switch} '{value}'; choose one of: {', '.join(valid)}")
+    return value
+
+
+@dataclass(frozen=True)
+class ViViTConfig:
+    num_classes: int = 11
+    in_channels: int = 1
+    # (T, H, W) the positional embedding is built for; other sizes are resized at run time.
+    input_size: tuple[int, int, int] = (28, 28, 28)
+    variant: str = "spatio_temporal"
+    tokenizer: str = "tubelet"
+    # Extent (t, h, w) of one token. The `frames` tokenizer takes 2D patches: t must be 1.
+    tubelet_size: tuple[int, int, int] = (4, 4, 4)
+    # `frames` tokenizer: keep every frame_stride-th frame (the paper's uniform sampling).
+    frame_stride: int = 1
+    padding: str = "same"
+    embed_dim: int = 192
+    depth: int = 6
+    # Model 2 only: layers of the temporal transformer that follows the spatial one.
+    temporal_depth: int = 4
+    num_heads: int = 3
+    head_dim: int | None = None  # defaults to embed_dim // num_heads
+    mlp_dim: int = 768
+    mlp_activation: str = "gelu"
+    # The Keras example applies GELU after the second dense layer of the MLP as well.
+    mlp_output_activation: bool = False
+    qkv_bias: bool = True
+    norm_eps: float = 1e-6
+    pos_embedding: str = "learned"
+    pooling: str = "mean"
+    dropout: float = 0.0
+    attn_dropout: float = 0.0
+    drop_path_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        # Lists from YAML/JSON become tuples so configs compare and hash by value.
+        for name in ("input_size", "tubelet_size"):
+            value = tuple(int(v) for v in getattr(self, name))
+            if len(value) != 3 or min(value) < 1:
+                raise ConfigError(f"{name} must be three positive integers (t, h, w), got {value}")
+            object.__setattr__(self, name, value)
+        check_choice("variant", self.variant, VARIANTS)
+        check_choice("tokenizer", self.tokenizer, TOKENIZERS)
+        check_choice("padding", self.padding, PADDINGS)
+        check_choice("pos_embedding", self.pos_embedding, POS_EMBEDDINGS)
+        check_choice("pooling", self.pooling, POOLINGS)
+        check_choice("mlp_activation", self.mlp_activation, MLP_ACTIVATIONS)
+        self._check_combinations()
+
+    def _check_combinations(self) -> None:
+        if self.tokenizer == "frames" and self.tubelet_size[0] != 1:
+            raise ConfigError(
+                f"the frames tokenizer takes 2D patches: set tubelet_size=(1, h, w) "
+                f"(got {self.tubelet_size}) and choose frame_stride for the temporal sampling"
+            )
+        if self.pooling == "cls" and self.variant in ("factorised_self_attention", "factorised_dot_product"):
+            raise ConfigError(
+                f"pooling 'cls' is not defined for variant '{self.variant}' (its tokens form a "
+                f"time x space grid with no place for a class token); use pooling='mean'"
+            )
+        if self.variant == "factorised_dot_product" and self.num_heads % 2:
+            raise ConfigError(
+                f"factorised_dot_product splits heads between space and time: num_heads must be even, got {self.num_heads}"
+            )
+        if self.embed_dim % self.num_heads and self.head_dim is None:
+            raise ConfigError(
+                f"embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}; set head_dim explicitly"
+            )
+        for name in ("num_classes", "in_channels", "embed_dim", "depth", "num_heads", "mlp_dim", "frame_stride"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.temporal_depth < 0:
+            raise ConfigError(f"temporal_depth must be >= 0, got {self.temporal_depth}")
+        for name in ("dropout", "attn_dropout", "drop_path_rate"):
+            if not 0.0 <= getattr(self, name) < 1.0:
+                raise ConfigError(f"{name} must be in [0, 1), got {getattr(self, name)}")
+
+    @property
+    def attention_head_dim(self) -> int:
+        return self.head_dim if self.head_dim is not None else self.embed_dim // self.num_heads
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in data.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ViViTConfig:
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"Unknown model setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        return cls(**data)
+
+    def replace(self, **overrides: Any) -> ViViTConfig:
+        return ViViTConfig.from_dict({**self.to_dict(), **overrides})

@@ -1,0 +1,1 @@
+"""Reusable building blocks of the ViViT models; the variants assemble them."""

@@ -1,0 +1,58 @@
+"""Multi-head self-attention, and the paper's factorised dot-product attention (Model 4).
+
+Both go through `F.scaled_dot_product_attention`, which picks a fused kernel where the
+device has one.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+
+class SelfAttention(nn.Module):
+    """Standard multi-head self-attention over the token axis of (B, N, D)."""
+
+    def __init__(
+        self, dim: int, num_heads: int, head_dim: int, qkv_bias: bool = True, attn_dropout: float = 0.0, dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        self.num_heads = num_heads
+        self.head_dim = head_dim
+        self.attn_dropout = attn_dropout
+        self.qkv = nn.Linear(dim, 3 * num_heads * head_dim, bias=qkv_bias)
+        self.proj = nn.Linear(num_heads * head_dim, dim)
+        self.proj_dropout = nn.Dropout(dropout)
+
+    def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(..., N, D) -> q, k, v each (..., heads, N, head_dim)."""
+        qkv = self.qkv(x).unflatten(-1, (3, self.num_heads, self.head_dim))  # (..., N, 3, H, Dh)
+        q, k, v = qkv.movedim(-3, 0).transpose(-3, -2).unbind(0)
+        return q, k, v
+
+    def merge_heads(self, out: torch.Tensor) -> torch.Tensor:
+        """(..., heads, N, head_dim) -> (..., N, D) through the output projection."""
+        out = out.transpose(-3, -2).flatten(-2)  # (..., N, H*Dh)
+        return self.proj_dropout(self.proj(out))
+
+    def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
+        dropout = self.attn_dropout if self.training else 0.0
+        return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, N, D)
+        return self.merge_heads(self.attend(*self.split_heads(x)))
+
+
+class FactorisedDotProductAttention(SelfAttention):
+    """Model 4: one attention whose first half of heads attends within a frame (same t)
+    and second half along time (same spatial position); the heads are then concatenated."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, nt, ns, D)
+        q, k, v = self.split_heads(x)  # (B, nt, H, ns, Dh)
+        half = self.num_heads // 2
+        spatial = self.attend(q[:, :, :half], k[:, :, :half], v[:, :, :half])  # over ns
+        # Temporal heads: put time on the token axis: (B, ns, H/2, nt, Dh).
+        qt, kt, vt = (t[:, :, half:].permute(0, 3, 2, 1, 4) for t in (q, k, v))
+        temporal = self.attend(qt, kt, vt).permute(0, 3, 2, 1, 4)  # back to (B, nt, H/2, ns, Dh)
+        return self.merge_heads(torch.cat([spatial, temporal], dim=2))
