@@ -37,7 +37,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 28^3 volumes, 4^3 tubelets: 343 tokens that see every voxel.
     "vivit-tiny-28": dict(
         num_classes=11, in_channels=1, input_size=(28, 28, 28), tubelet_size=(4, 4, 4),
-        embed_dim=192, depth=6, num_heads=3, mlp_dim=768, drop_path_rate=0.1,
+        embed_dim=192, depth=6, num_heads=6, mlp_dim=768, drop_path_rate=0.1,
     ),
     "vivit-small-28": dict(
         num_classes=11, in_channels=1, input_size=(28, 28, 28), tubelet_size=(4, 4, 4),
@@ -46,7 +46,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # 64^3 volumes: 8^3 tubelets give 512 tokens.
     "vivit-tiny-64": dict(
         num_classes=2, in_channels=1, input_size=(64, 64, 64), tubelet_size=(8, 8, 8),
-        embed_dim=192, depth=6, num_heads=3, mlp_dim=768, drop_path_rate=0.1,
+        embed_dim=192, depth=6, num_heads=6, mlp_dim=768, drop_path_rate=0.1,
     ),
     "vivit-small-64": dict(
         num_classes=2, in_channels=1, input_size=(64, 64, 64), tubelet_size=(8, 8, 8),
@@ -55,7 +55,7 @@ PRESETS: dict[str, dict[str, Any]] = {
     # RGB video: 16 frames of 112^2, 2x16x16 tubelets: 8 x 7 x 7 = 392 tokens.
     "vivit-tiny-video": dict(
         num_classes=400, in_channels=3, input_size=(16, 112, 112), tubelet_size=(2, 16, 16),
-        embed_dim=192, depth=6, num_heads=3, mlp_dim=768, pos_embedding="separable", drop_path_rate=0.1,
+        embed_dim=192, depth=6, num_heads=6, mlp_dim=768, pos_embedding="separable", drop_path_rate=0.1,
     ),
     # The paper's ViViT-B/16x2 on 32 frames of 224^2 (16 x 14 x 14 = 3136 tokens).
     "vivit-base-video": dict(

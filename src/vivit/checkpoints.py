@@ -1,0 +1,145 @@
+"""Model checkpoints on disk: `model.safetensors` + `config.json`, published atomically.
+
+No pickle: loading a checkpoint reads tensors and JSON only, so a checkpoint from a
+stranger cannot run code. A checkpoint directory is written under a temporary name and
+published by swapping a symlink (`checkpoints/last -> last-0007`), which POSIX renames
+atomically: a kill or a full disk mid-write leaves the previous checkpoint in place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
+from vivit.errors import CheckpointError
+from vivit.models import ViViT, ViViTConfig, build_model
+
+FORMAT = "vivit-checkpoint/1"
+WEIGHTS = "model.safetensors"
+CONFIG = "config.json"
+
+
+def save_model(directory: Path, model: ViViT, state: dict[str, torch.Tensor] | None = None, **info: Any) -> None:
+    """Write weights (`state`, default the model's own) and config into `directory`."""
+    directory.mkdir(parents=True, exist_ok=True)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in (state or model.state_dict()).items()}
+    save_file(tensors, str(directory / WEIGHTS), metadata={"format": FORMAT})
+    document = {"format": FORMAT, "model": model.config.to_dict(), **info}
+    (directory / CONFIG).write_text(json.dumps(document, indent=2))
+
+
+def publish(checkpoints: Path, name: str, tag: str, write: Callable[[Path], None]) -> Path:
+    """Write a checkpoint with `write(tmp_dir)`, then atomically point `checkpoints/name` at it."""
+    checkpoints.mkdir(parents=True, exist_ok=True)
+    target = checkpoints / f"{name}-{tag}"
+    staging = checkpoints / f".{name}-{tag}.tmp"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        write(staging)
+        _fsync_tree(staging)
+        shutil.rmtree(target, ignore_errors=True)
+        staging.rename(target)
+        link = checkpoints / f".{name}.link"
+        link.unlink(missing_ok=True)
+        link.symlink_to(target.name)
+        os.replace(link, checkpoints / name)  # the atomic step
+    except (OSError, RuntimeError, SafetensorError) as error:
+        # A full disk surfaces as OSError from us, SafetensorError or RuntimeError from writers.
+        shutil.rmtree(staging, ignore_errors=True)
+        reason = getattr(error, "strerror", None) or str(error).splitlines()[0]
+        raise CheckpointError(
+            f"Could not write checkpoint '{name}' in {checkpoints} ({reason}); "
+            f"the previous '{name}' checkpoint is untouched"
+        ) from None
+    _remove_unreferenced(checkpoints, name)
+    return target
+
+
+def _fsync_tree(directory: Path) -> None:
+    for path in directory.iterdir():
+        with open(path, "rb") as handle:
+            os.fsync(handle.fileno())
+
+
+def _remove_unreferenced(checkpoints: Path, name: str) -> None:
+    live = {os.readlink(link) for link in checkpoints.iterdir() if link.is_symlink()}
+    for path in checkpoints.glob(f"{name}-*"):
+        if path.is_dir() and not path.is_symlink() and path.name not in live:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def resolve_checkpoint(path: str | os.PathLike) -> Path:
+    """A checkpoint directory from itself, or from a run directory (its best, else its last)."""
+    path = Path(path)
+    if (path / WEIGHTS).exists() or (path / CONFIG).exists():
+        return path
+    for name in ("best", "last"):
+        candidate = path / "checkpoints" / name
+        if (candidate / WEIGHTS).exists():
+            return candidate
+    if not path.exists():
+        raise CheckpointError(f"{path} does not exist; give a run directory or a checkpoint directory")
+    raise CheckpointError(
+        f"{path} holds no checkpoint ({WEIGHTS} + {CONFIG}, or checkpoints/best|last/); train a model first"
+    )
+
+
+def read_checkpoint_info(directory: Path) -> dict[str, Any]:
+    config_path = directory / CONFIG
+    try:
+        document = json.loads(config_path.read_text())
+    except FileNotFoundError:
+        raise CheckpointError(f"{config_path} is missing; the checkpoint is incomplete") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise CheckpointError(f"{config_path} is not valid JSON ({error}); the checkpoint is corrupt") from None
+    if not isinstance(document, dict) or document.get("format") != FORMAT or "model" not in document:
+        raise CheckpointError(f"{config_path} is not a vivit checkpoint config (expected format '{FORMAT}')")
+    return document
+
+
+def load_weights(directory: Path) -> dict[str, torch.Tensor]:
+    weights_path = directory / WEIGHTS
+    if not weights_path.exists():
+        raise CheckpointError(f"{weights_path} is missing; the checkpoint is incomplete")
+    try:
+        return load_file(str(weights_path))
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({error})") from None
+
+
+def load_state_into(model: torch.nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
+    """Strict load whose error names the first mismatching key and both shapes."""
+    expected = model.state_dict()
+    missing = sorted(set(expected) - set(state))
+    unexpected = sorted(set(state) - set(expected))
+    if missing or unexpected:
+        detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
+        raise CheckpointError(f"Checkpoint {source} belongs to another model: {detail}")
+    for key, tensor in expected.items():
+        if tensor.shape != state[key].shape:
+            raise CheckpointError(
+                f"Checkpoint {source} belongs to another model: {key} has shape {tuple(state[key].shape)} "
+                f"in the checkpoint but {tuple(tensor.shape)} in the model"
+            )
+    model.load_state_dict(state)
+
+
+def load_model(path: str | os.PathLike) -> ViViT:
+    """The model saved at `path` (a checkpoint or run directory), in eval mode.
+
+    Its `checkpoint_info` attribute holds the rest of config.json (class names, ...).
+    """
+    directory = resolve_checkpoint(path)
+    info = read_checkpoint_info(directory)
+    model = build_model(ViViTConfig.from_dict(info["model"]))
+    load_state_into(model, load_weights(directory), directory)
+    model.checkpoint_info = info  # type: ignore[attr-defined]
+    return model.eval()

@@ -1,0 +1,86 @@
+"""One entry point from a dataset name or path to a DatasetBundle.
+
+Accepted: a MedMNIST 3D name (fetched into the data folder), a synthetic dataset
+name, a folder of videos, or a MedMNIST-format .npz file named as the official one
+(e.g. organmnist3d_64.npz), whose name tells which registry entry and size it is.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from collections.abc import Callable
+from typing import Any
+
+from vivit.data.medmnist import load_medmnist
+from vivit.data.registry import MEDMNIST_3D, parse_medmnist_filename
+from vivit.data.synthetic import synthetic_motion_bundle, synthetic_shapes_bundle
+from vivit.data.types import DatasetBundle
+from vivit.errors import ConfigError, DataError
+
+# Each synthetic dataset's generator and the options it takes besides `size`.
+SYNTHETIC: dict[str, tuple[Callable[..., DatasetBundle], tuple[str, ...]]] = {
+    "synthetic-shapes": (synthetic_shapes_bundle, ("num_samples", "seed")),
+    "synthetic-motion": (synthetic_motion_bundle, ("num_samples", "num_frames", "seed")),
+}
+
+
+def list_datasets() -> list[str]:
+    """Every dataset name `load_dataset` accepts (besides paths)."""
+    return [*MEDMNIST_3D, *SYNTHETIC]
+
+
+def load_dataset(
+    name_or_path: str | os.PathLike,
+    *,
+    size: int = 28,
+    data_dir: str | os.PathLike | None = None,
+    **options: Any,
+) -> DatasetBundle:
+    """Load a dataset by name or path.
+
+    size: side of MedMNIST cubes (28 or 64) and of synthetic samples; a .npz file's
+    side comes from its name instead.
+    options: synthetic-shapes takes num_samples (per split) and seed; synthetic-motion
+    also num_frames; a video folder passes them to vivit.data.video.load_video_folder.
+    """
+    name = str(name_or_path)
+    if name in MEDMNIST_3D:
+        _check_options(name, options, allowed=())
+        return load_medmnist(name, size=size, data_dir=data_dir)
+    if name in SYNTHETIC:
+        make, allowed = SYNTHETIC[name]
+        _check_options(name, options, allowed)
+        return make(size=size, **options)
+    path = Path(name_or_path).expanduser()
+    if path.is_dir():
+        from vivit.data.video import load_video_folder  # decoding stack only when needed
+
+        return load_video_folder(path, **options)
+    if path.is_file() and path.suffix == ".npz":
+        return _load_npz_file(path, options)
+    raise ConfigError(
+        f"Unknown dataset '{name}'; choose one of: {', '.join(list_datasets())}, "
+        "or give a video folder or a MedMNIST .npz file"
+    )
+
+
+def _load_npz_file(path: Path, options: dict[str, Any]) -> DatasetBundle:
+    parsed = parse_medmnist_filename(path.name)
+    if parsed is None:
+        raise DataError(
+            f"Cannot tell which MedMNIST dataset {path} holds; name it as the official file, "
+            f"<name>.npz or <name>_64.npz with <name> one of: {', '.join(MEDMNIST_3D)}"
+        )
+    name, size = parsed
+    _check_options(name, options, allowed=())
+    return load_medmnist(name, size=size, path=path)
+
+
+def _check_options(name: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:
+    unknown = sorted(set(options) - set(allowed))
+    if unknown:
+        accepted = ", ".join(allowed) or "none"
+        raise ConfigError(
+            f"Dataset '{name}' does not take option(s) {', '.join(unknown)}; it takes: {accepted}"
+        )

@@ -1,0 +1,1 @@
+"""Evaluation: metrics by the MedMNIST conventions, and evaluating a model on a split."""

@@ -1,0 +1,80 @@
+"""Classification metrics by the MedMNIST conventions, through torchmetrics.
+
+AUC: binary tasks score class 1; multi-class tasks average one-vs-rest AUCs over
+classes (macro). Accuracy is top-1 over samples (micro); top-5 only with > 5 classes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torchmetrics.classification import (
+    BinaryAUROC,
+    MulticlassAccuracy,
+    MulticlassAUROC,
+    MulticlassConfusionMatrix,
+)
+
+
+class ClassificationMetrics(nn.Module):
+    """Accumulates logits and labels over batches (and ranks); `compute()` gives the summary."""
+
+    def __init__(self, num_classes: int) -> None:
+        super().__init__()
+        self.num_classes = num_classes
+        self.accuracy = MulticlassAccuracy(num_classes, average="micro")
+        self.top5 = MulticlassAccuracy(num_classes, top_k=5, average="micro") if num_classes > 5 else None
+        self.auc = BinaryAUROC() if num_classes == 2 else MulticlassAUROC(num_classes, average="macro")
+        self.confusion = MulticlassConfusionMatrix(num_classes)
+        self.register_buffer("loss_sum", torch.zeros((), dtype=torch.float64), persistent=False)
+        self.register_buffer("count", torch.zeros((), dtype=torch.float64), persistent=False)
+
+    def update(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
+        logits = logits.detach().float()
+        probs = logits.softmax(dim=-1)
+        self.accuracy.update(probs, labels)
+        if self.top5 is not None:
+            self.top5.update(probs, labels)
+        self.auc.update(probs[:, 1] if self.num_classes == 2 else probs, labels)
+        self.confusion.update(probs, labels)
+        self.loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
+        self.count += labels.numel()
+
+    def compute(self) -> dict[str, Any]:
+        """Scalars (accuracy, top5, auc, loss) plus per-class accuracy and the confusion matrix."""
+        count, loss_sum = self._reduced_loss()
+        confusion = self.confusion.compute()
+        per_class = confusion.diag() / confusion.sum(dim=1).clamp(min=1)
+        result: dict[str, Any] = {
+            "accuracy": float(self.accuracy.compute()),
+            "auc": float(self.auc.compute()),
+            "loss": float(loss_sum / count.clamp(min=1)),
+        }
+        if self.top5 is not None:
+            result["top5"] = float(self.top5.compute())
+        result["per_class_accuracy"] = [float(v) for v in per_class]
+        result["confusion_matrix"] = confusion.int().tolist()
+        return result
+
+    def _reduced_loss(self) -> tuple[torch.Tensor, torch.Tensor]:
+        totals = torch.stack([self.count, self.loss_sum])
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.all_reduce(totals)
+        return totals[0], totals[1]
+
+    def reset(self) -> None:
+        for metric in (self.accuracy, self.top5, self.auc, self.confusion):
+            if metric is not None:
+                metric.reset()
+        self.loss_sum.zero_()
+        self.count.zero_()
+
+
+SCALARS = ("accuracy", "top5", "auc", "loss")
+
+
+def scalars(metrics: dict[str, Any]) -> dict[str, float]:
+    return {k: metrics[k] for k in SCALARS if k in metrics}

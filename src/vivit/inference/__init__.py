@@ -1,0 +1,1 @@
+"""Inference: read user inputs (volumes, stacks, videos) and predict classes."""

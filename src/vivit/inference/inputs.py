@@ -1,0 +1,81 @@
+"""Read what a user asks us to classify: .npy/.npz volumes or stacks, and video files.
+
+Every input becomes a float tensor (C, T, H, W) in [0, 1] for the model it is meant for.
+"""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vivit.errors import DataError
+from vivit.models.config import ViViTConfig
+
+VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
+
+
+def read_inputs(path: str | Path, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
+    """(name, (C, T, H, W) float tensor) for each sample the file holds."""
+    path = Path(path)
+    if not path.is_file():
+        raise DataError(f"Input {path} does not exist or is not a file")
+    suffix = path.suffix.lower()
+    if suffix == ".npy":
+        return _samples(path.name, _load_npy(path), config)
+    if suffix == ".npz":
+        return [s for key, array in _load_npz(path).items() for s in _samples(f"{path.name}:{key}", array, config)]
+    if suffix in VIDEO_SUFFIXES:
+        from vivit.data.video import decode_clip  # the decoding stack only when needed
+
+        clip = decode_clip(path, config.input_size[0], config.input_size[1:])  # uint8 (3, T, H, W)
+        return [(path.name, _to_model(torch.from_numpy(np.ascontiguousarray(clip)), config, path.name))]
+    raise DataError(f"Input {path} has an unknown type '{suffix}'; give a .npy, .npz or video ({', '.join(VIDEO_SUFFIXES)})")
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        return np.load(path, allow_pickle=False)
+    except (ValueError, OSError, EOFError) as error:
+        raise DataError(f"Input {path} is not a readable .npy array ({str(error).splitlines()[0]})") from None
+
+
+def _load_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {key: archive[key] for key in archive.files}
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
+        raise DataError(f"Input {path} is not a readable .npz archive ({str(error).splitlines()[0]})") from None
+    if not arrays:
+        raise DataError(f"Input {path} holds no arrays")
+    return arrays
+
+
+def _samples(name: str, array: np.ndarray, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
+    """A volume (D, H, W) or (C, D, H, W), or a stack (N, D, H, W) / (N, C, D, H, W)."""
+    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    channels = config.in_channels
+    if tensor.ndim == 3 or (tensor.ndim == 4 and channels > 1 and tensor.shape[0] == channels):
+        return [(name, _to_model(tensor, config, name))]
+    if tensor.ndim in (4, 5):
+        return [(f"{name}[{i}]", _to_model(sample, config, name)) for i, sample in enumerate(tensor)]
+    raise DataError(
+        f"Input {name} has shape {tuple(array.shape)}; expected a volume (D, H, W) or a stack (N, D, H, W)"
+    )
+
+
+def _to_model(sample: torch.Tensor, config: ViViTConfig, name: str) -> torch.Tensor:
+    if sample.ndim == 3:
+        sample = sample.unsqueeze(0)  # (1, D, H, W)
+    if sample.shape[0] != config.in_channels:
+        raise DataError(f"Input {name} has {sample.shape[0]} channel(s) but the model takes {config.in_channels}")
+    if sample.dtype == torch.uint8:
+        return sample.float().div_(255)
+    if not sample.is_floating_point():
+        raise DataError(f"Input {name} has dtype {sample.dtype}; give uint8 (0-255) or float (0-1) values")
+    sample = sample.float()
+    if sample.min() < 0 or sample.max() > 1:
+        raise DataError(f"Input {name} has float values outside [0, 1]; scale it to [0, 1] or give uint8")
+    return sample

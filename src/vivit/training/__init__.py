@@ -1,0 +1,1 @@
+"""Training: recipes, the Lightning module and data module, callbacks, the run driver."""

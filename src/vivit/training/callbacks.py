@@ -1,0 +1,122 @@
+"""What a run leaves on disk, written once per epoch by rank 0: history.csv and the
+`last` and `best` checkpoints (weights, config and the trainer state to resume from)."""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import torch
+from lightning.pytorch.callbacks import Checkpoint
+
+from vivit.checkpoints import publish, save_model
+
+TRAINER_STATE = "trainer_state.ckpt"
+HISTORY_COLUMNS = (
+    "epoch", "train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/top5", "val/auc", "lr", "epoch_seconds",
+)
+
+
+class RunRecorder(Checkpoint):
+    """Writes history.csv and the checkpoints after each epoch's validation.
+
+    A `Checkpoint` subclass so Lightning calls it after the LightningModule's own
+    epoch-end hook, when the epoch's train metrics are logged. It must come before any
+    weight-averaging callback so that it sees the (EMA) weights that were validated.
+    """
+
+    def __init__(self, run_dir: Path, select: str, info: dict[str, Any], epochs: int, verbose: bool = True) -> None:
+        self.run_dir = run_dir
+        self.epochs = epochs
+        self.verbose = verbose
+        self.select = select  # "last" or a validation metric
+        self.info = info  # class names, dataset, ... stored in every config.json
+        self.best_score: float | None = None
+        self.best_epoch: int | None = None
+        self.rows: list[dict[str, Any]] = []
+        self._validated: dict[str, torch.Tensor] | None = None
+        self._epoch_started = 0.0
+
+    # Lightning state, so a resumed run keeps its best score and its history.
+    def state_dict(self) -> dict[str, Any]:
+        return {"best_score": self.best_score, "best_epoch": self.best_epoch, "rows": self.rows}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best_score = state_dict["best_score"]
+        self.best_epoch = state_dict["best_epoch"]
+        self.rows = list(state_dict["rows"])
+
+    def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        import time
+
+        self._epoch_started = time.perf_counter()
+
+    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        if not trainer.sanity_checking:
+            # A copy, not a reference: later steps must not change the weights we keep.
+            self._validated = {k: v.detach().cpu().clone() for k, v in pl_module.model.state_dict().items()}
+
+    def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        import time
+
+        epoch = trainer.current_epoch
+        metrics = {k: float(v) for k, v in trainer.callback_metrics.items() if k in HISTORY_COLUMNS}
+        row = {"epoch": epoch + 1, **metrics, "epoch_seconds": round(time.perf_counter() - self._epoch_started, 3)}
+        self.rows = [r for r in self.rows if r["epoch"] < row["epoch"]] + [row]
+        improved = self._update_best(metrics, epoch)
+        self._write(trainer, pl_module, epoch, improved)
+
+    def _update_best(self, metrics: dict[str, float], epoch: int) -> bool:
+        if self.select == "last" or self.select not in metrics or math.isnan(metrics[self.select]):
+            return False
+        score = metrics[self.select]
+        better = self.best_score is None or (
+            score < self.best_score if self.select == "val/loss" else score > self.best_score
+        )
+        if better:
+            self.best_score, self.best_epoch = score, epoch + 1
+        return better
+
+    def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, epoch: int, improved: bool) -> None:
+        weights = self._validated or {k: v.detach().cpu() for k, v in pl_module.model.state_dict().items()}
+        tag = f"{epoch + 1:04d}"
+        checkpoints = self.run_dir / "checkpoints"
+        # Every rank takes part in saving the trainer state (Lightning's barrier); rank 0 writes it.
+        checkpoints.mkdir(parents=True, exist_ok=True)
+        staged_state = checkpoints / f".{TRAINER_STATE}.{tag}.tmp"
+        trainer.save_checkpoint(staged_state, weights_only=False)
+        if not trainer.is_global_zero:
+            return
+        info = {**self.info, "epoch": epoch + 1}
+
+        def write_last(directory: Path) -> None:
+            save_model(directory, pl_module.model, weights, **info)
+            os.replace(staged_state, directory / TRAINER_STATE)
+
+        if improved:
+            publish(checkpoints, "best", tag, lambda d: save_model(d, pl_module.model, weights, **info, select=self.select))
+        publish(checkpoints, "last", tag, write_last)
+        write_history(self.run_dir / "history.csv", self.rows)
+        if self.verbose:
+            print(format_row(self.rows[-1], self.epochs), flush=True)
+
+
+def format_row(row: dict[str, Any], epochs: int) -> str:
+    """One line per epoch on stdout, instead of a progress bar that floods logs."""
+    parts = [f"epoch {row['epoch']}/{epochs}"]
+    parts += [f"{key} {row[key]:.4f}" for key in HISTORY_COLUMNS[1:-2] if key in row]
+    return "  ".join(parts + [f"({row['epoch_seconds']:.1f} s)"])
+
+
+def write_history(path: Path, rows: list[dict[str, Any]]) -> None:
+    """Rewrite history.csv whole, through a temporary file, so it is never half-written."""
+    staging = path.with_suffix(".csv.tmp")
+    with open(staging, "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(staging, path)

@@ -1,0 +1,95 @@
+"""The LightningModule: loss, optimiser, schedule and metrics around a ViViT model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import lightning.pytorch as pl
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from vivit.data.augment import AugmentConfig, BatchAugmenter
+from vivit.data.types import DatasetBundle
+from vivit.models import ViViT, build_model
+from vivit.models.config import ViViTConfig
+from vivit.evaluation.metrics import ClassificationMetrics, scalars
+from vivit.training.recipe import Recipe
+from vivit.training.schedules import lr_multiplier
+
+
+def epoch_seed(seed: int, epoch: int, stream: int) -> int:
+    """A seed for one epoch and one purpose, so a run resumed at an epoch boundary
+    draws exactly the random numbers the uninterrupted run would have drawn."""
+    return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0])
+
+
+class ViViTClassifier(pl.LightningModule):
+    def __init__(self, recipe: Recipe, model_config: ViViTConfig, bundle: DatasetBundle, steps_per_epoch: int) -> None:
+        super().__init__()
+        self.recipe = recipe
+        self.steps_per_epoch = steps_per_epoch
+        torch.manual_seed(recipe.train.seed)  # the initial weights depend on the seed alone
+        self.model: ViViT = build_model(model_config)
+        self.augmenter = BatchAugmenter(
+            AugmentConfig.from_dict(recipe.augment),
+            model_config.num_classes,
+            bundle.left_right_pairs,
+            bundle.left_right_axis,
+        )
+        self.train_metrics = ClassificationMetrics(model_config.num_classes)
+        self.val_metrics = ClassificationMetrics(model_config.num_classes)
+        self.augment_generator = torch.Generator()
+        self.last_val: dict[str, Any] = {}
+
+    def forward(self, video: torch.Tensor) -> torch.Tensor:
+        return self.model(video)
+
+    def on_train_epoch_start(self) -> None:
+        seed, epoch = self.recipe.train.seed, self.current_epoch
+        torch.manual_seed(epoch_seed(seed, epoch, stream=0))  # dropout and drop path
+        self.augment_generator.manual_seed(epoch_seed(seed, epoch, stream=1))
+
+    def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
+        video, labels = batch
+        video, targets = self.augmenter(video, labels, self.augment_generator)
+        smoothing = self.recipe.train.label_smoothing
+        if smoothing:
+            targets = targets * (1 - smoothing) + smoothing / targets.shape[1]
+        logits = self.model(video)
+        loss = F.cross_entropy(logits, targets)
+        self.train_metrics.update(logits, labels)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, sync_dist=True, batch_size=labels.numel())
+        return loss
+
+    def on_train_epoch_end(self) -> None:
+        summary = scalars(self.train_metrics.compute())
+        self.train_metrics.reset()
+        self.log_dict({f"train/{k}": v for k, v in summary.items() if k != "loss"}, sync_dist=True)
+        self.log("lr", self.optimizers().param_groups[0]["lr"])
+
+    def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
+        video, labels = batch
+        self.val_metrics.update(self.model(video), labels)
+
+    def on_validation_epoch_end(self) -> None:
+        self.last_val = self.val_metrics.compute()
+        self.val_metrics.reset()
+        self.log_dict({f"val/{k}": v for k, v in scalars(self.last_val).items()}, prog_bar=True)
+
+    def configure_optimizers(self) -> dict[str, Any]:
+        optim = self.recipe.optim
+        cls = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
+        optimizer = cls(self.parameters_for_decay(), lr=optim.lr, betas=tuple(optim.betas))
+        schedule = lr_multiplier(optim, self.steps_per_epoch, self.recipe.train.epochs)
+        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+    def parameters_for_decay(self) -> list[dict[str, Any]]:
+        """Weight decay on matrices and kernels only, not on biases, norms, tokens or positions."""
+        decay, no_decay = [], []
+        for name, parameter in self.model.named_parameters():
+            is_matrix = parameter.ndim >= 2 and "pos_embedding" not in name and "cls" not in name
+            (decay if is_matrix else no_decay).append(parameter)
+        weight_decay = self.recipe.optim.weight_decay
+        return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]

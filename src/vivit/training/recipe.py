@@ -1,0 +1,220 @@
+"""Recipes: one YAML file that describes a training run completely.
+
+A recipe has five sections (data, model, optim, train, augment). Shipped recipes live
+in `vivit/training/recipes/`; any path to a YAML file works too. Every key can be
+overridden as `section.key=value` (or `key=value` when the name is unambiguous), and a
+run directory keeps the fully resolved recipe as `config.yaml`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field, fields
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vivit.errors import ConfigError
+from vivit.models import ViViTConfig, preset_config
+
+OPTIMIZERS = ("adam", "adamw")
+SCHEDULES = ("constant", "cosine", "multistep")
+
+
+@dataclass(frozen=True)
+class DataSettings:
+    dataset: str = "organmnist3d"
+    size: int = 28
+    data_dir: str | None = None
+    batch_size: int = 32
+    eval_batch_size: int = 128
+    # Passed to the dataset loader (video folder sampling, synthetic set sizes, ...).
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class OptimSettings:
+    optimizer: str = "adam"
+    lr: float = 1e-4
+    weight_decay: float = 0.0
+    betas: tuple[float, float] = (0.9, 0.999)
+    schedule: str = "constant"
+    warmup_epochs: float = 0.0
+    min_lr: float = 0.0
+    # multistep: lr x gamma at these fractions of training.
+    milestones: tuple[float, ...] = (0.5, 0.75)
+    gamma: float = 0.1
+    grad_clip: float | None = None
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 60
+    seed: int = 42
+    label_smoothing: float = 0.0
+    ema_decay: float | None = None
+    compile: bool = False
+    # Lightning precision: "32-true", or "bf16-mixed" for bf16 autocast.
+    precision: str = "32-true"
+    # Which weights are tested: "last", or the best epoch by a validation metric ("val/auc").
+    select: str = "last"
+    early_stopping_patience: int | None = None
+    accelerator: str = "auto"
+    devices: int = 1
+    num_nodes: int = 1
+
+
+SECTIONS = {"data": DataSettings, "optim": OptimSettings, "train": TrainSettings}
+SELECTABLE_METRICS = ("val/accuracy", "val/auc", "val/loss", "val/top5")
+
+
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    data: DataSettings
+    optim: OptimSettings
+    train: TrainSettings
+    # `preset` plus any ViViTConfig field, applied over the preset.
+    model: dict[str, Any]
+    # AugmentConfig fields; empty means no augmentation.
+    augment: dict[str, Any]
+    description: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return _plain(dataclasses.asdict(self))
+
+    def model_config(self, num_classes: int, input_shape: tuple[int, int, int, int]) -> ViViTConfig:
+        """The model for data of `input_shape` (C, T, H, W) with `num_classes` classes."""
+        overrides = {k: v for k, v in self.model.items() if k != "preset"}
+        channels, *size = input_shape
+        data_fit = {"num_classes": num_classes, "in_channels": channels, "input_size": tuple(size)}
+        return preset_config(self.model.get("preset", "keras-seed"), **{**overrides, **data_fit})
+
+
+def _plain(value: Any) -> Any:
+    """Tuples to lists, recursively, so the YAML stays plain."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def shipped_recipes() -> list[str]:
+    folder = resources.files("vivit.training") / "recipes"
+    return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def read_recipe_file(name_or_path: str) -> dict[str, Any]:
+    """The raw dict of a shipped recipe (by name) or of a YAML file (by path)."""
+    path = Path(name_or_path)
+    if name_or_path.endswith((".yaml", ".yml")) or path.exists():
+        if not path.is_file():
+            raise ConfigError(f"Recipe file {path} does not exist")
+        text = path.read_text()
+    elif name_or_path in shipped_recipes():
+        text = (resources.files("vivit.training") / "recipes" / f"{name_or_path}.yaml").read_text()
+    else:
+        raise ConfigError(f"Unknown recipe '{name_or_path}'; choose one of: {', '.join(shipped_recipes())}, or give a YAML path")
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError(f"Recipe {name_or_path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"Recipe {name_or_path} must be a mapping of sections, got {type(data).__name__}")
+    return data
+
+
+def _section(cls: type, values: Any, section: str) -> Any:
+    if not isinstance(values, dict):
+        raise ConfigError(f"Recipe section '{section}' must be a mapping, got {values!r}")
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ConfigError(f"Unknown key '{section}.{unknown[0]}'; valid keys of '{section}': {', '.join(sorted(known))}")
+    converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+    return cls(**converted)
+
+
+def build_recipe(data: dict[str, Any]) -> Recipe:
+    """Validate a recipe dict and return the Recipe; unknown keys and names raise ConfigError."""
+    known_top = {"name", "description", "model", "augment", *SECTIONS}
+    unknown = sorted(set(data) - known_top)
+    if unknown:
+        raise ConfigError(f"Unknown recipe section '{unknown[0]}'; valid: {', '.join(sorted(known_top))}")
+    recipe = Recipe(
+        name=str(data.get("name", "custom")),
+        description=str(data.get("description", "")),
+        data=_section(DataSettings, data.get("data", {}), "data"),
+        optim=_section(OptimSettings, data.get("optim", {}), "optim"),
+        train=_section(TrainSettings, data.get("train", {}), "train"),
+        model=dict(data.get("model") or {"preset": "keras-seed"}),
+        augment=dict(data.get("augment") or {}),
+    )
+    _check(recipe)
+    return recipe
+
+
+def _check(recipe: Recipe) -> None:
+    from vivit.data.augment import AugmentConfig  # validates augment keys
+
+    if recipe.optim.optimizer not in OPTIMIZERS:
+        raise ConfigError(f"Unknown optimizer '{recipe.optim.optimizer}'; choose one of: {', '.join(OPTIMIZERS)}")
+    if recipe.optim.schedule not in SCHEDULES:
+        raise ConfigError(f"Unknown schedule '{recipe.optim.schedule}'; choose one of: {', '.join(SCHEDULES)}")
+    if recipe.train.select != "last" and recipe.train.select not in SELECTABLE_METRICS:
+        raise ConfigError(
+            f"Unknown train.select '{recipe.train.select}'; choose 'last' or one of: {', '.join(SELECTABLE_METRICS)}"
+        )
+    if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
+        raise ConfigError("train.epochs and data.batch_size must be at least 1")
+    # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
+    recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
+    AugmentConfig.from_dict(recipe.augment)
+
+
+def _bare_keys() -> dict[str, str]:
+    """Map of unambiguous bare key -> dotted key."""
+    owners: dict[str, list[str]] = {}
+    for section, cls in SECTIONS.items():
+        for f in fields(cls):
+            owners.setdefault(f.name, []).append(f"{section}.{f.name}")
+    for f in fields(ViViTConfig):
+        owners.setdefault(f.name, []).append(f"model.{f.name}")
+    owners.setdefault("preset", []).append("model.preset")
+    return {name: dotted[0] for name, dotted in owners.items() if len(dotted) == 1}
+
+
+def parse_value(text: str) -> Any:
+    value = yaml.safe_load(text)
+    if isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """Apply `key=value` strings to a raw recipe dict (a copy is returned)."""
+    result = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    bare = _bare_keys()
+    for item in overrides:
+        key, sep, text = item.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"Override '{item}' must look like key=value, e.g. optim.lr=3e-4")
+        dotted = key if "." in key else bare.get(key)
+        if dotted is None:
+            raise ConfigError(f"Unknown or ambiguous key '{key}'; write it as section.key, e.g. optim.lr or model.depth")
+        section, _, name = dotted.partition(".")
+        if section not in (*SECTIONS, "model", "augment"):
+            raise ConfigError(f"Unknown recipe section '{section}' in '{item}'; valid: data, model, optim, train, augment")
+        result.setdefault(section, {})
+        result[section] = {**result[section], name: parse_value(text)}
+    return result
+
+
+def load_recipe(name_or_path: str = "keras-seed", overrides: list[str] | None = None) -> Recipe:
+    return build_recipe(apply_overrides(read_recipe_file(name_or_path), overrides or []))

@@ -1,0 +1,164 @@
+"""Train a recipe into a run directory, resume one, and write its final metrics.
+
+A run directory holds:
+    config.yaml        the fully resolved recipe, the model config and the dataset
+    history.csv        one row per epoch
+    checkpoints/last/  model.safetensors, config.json, trainer_state.ckpt (to resume)
+    checkpoints/best/  model.safetensors, config.json (when train.select is a metric)
+    metrics.json       val and test metrics of the checkpoint that train.select picks
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import lightning.pytorch as pl
+import yaml
+from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging
+from lightning.pytorch.loggers import CSVLogger
+
+from vivit.checkpoints import load_model, resolve_checkpoint
+from vivit.data.datasets import load_dataset
+from vivit.data.types import DatasetBundle
+from vivit.errors import ConfigError
+from vivit.evaluation.evaluate import evaluate_model
+from vivit.evaluation.metrics import scalars
+from vivit.training.callbacks import TRAINER_STATE, RunRecorder
+from vivit.training.datamodule import ViViTDataModule
+from vivit.training.module import ViViTClassifier
+from vivit.training.recipe import Recipe, build_recipe
+
+CONFIG_FILE = "config.yaml"
+
+
+def load_bundle(recipe: Recipe) -> DatasetBundle:
+    data = recipe.data
+    return load_dataset(data.dataset, size=data.size, data_dir=data.data_dir, **data.options)
+
+
+def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    return root / f"{recipe.name}-{Path(str(recipe.data.dataset)).name}-seed{recipe.train.seed}-{stamp}"
+
+
+def prepare_run_dir(run_dir: Path) -> None:
+    """Refuse to train over a run that already holds checkpoints: saved work is never lost."""
+    if (run_dir / "checkpoints").exists():
+        raise ConfigError(f"{run_dir} already holds a run; resume it with --resume {run_dir} or choose another --out")
+    run_dir.mkdir(parents=True, exist_ok=True)
+
+
+def train(recipe: Recipe, run_dir: Path | None = None) -> Path:
+    """Train `recipe` into `run_dir` (default runs/<recipe>-<dataset>-seed<S>-<time>); return it."""
+    run_dir = run_dir or default_run_dir(recipe)
+    bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
+    model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
+    prepare_run_dir(run_dir)
+    resolved = {**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)}
+    (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False))
+    return _fit(recipe, bundle, run_dir, resume_from=None)
+
+
+def load_run_recipe(run_dir: Path, data_dir: str | None = None) -> Recipe:
+    """The recipe a run was trained with, from its config.yaml."""
+    config_path = run_dir / CONFIG_FILE
+    if not config_path.exists():
+        raise ConfigError(f"{run_dir} is not a run directory ({CONFIG_FILE} is missing)")
+    saved = yaml.safe_load(config_path.read_text())
+    saved = {k: v for k, v in saved.items() if k not in ("resolved_model", "dataset")}
+    if data_dir is not None:
+        saved["data"] = {**saved.get("data", {}), "data_dir": data_dir}
+    return build_recipe(saved)
+
+
+def resume(run_dir: Path, data_dir: str | None = None) -> Path:
+    """Continue a killed run from its last checkpoint; a finished run is only re-evaluated."""
+    recipe = load_run_recipe(run_dir, data_dir)
+    state = run_dir / "checkpoints" / "last" / TRAINER_STATE
+    bundle = load_bundle(recipe)
+    return _fit(recipe, bundle, run_dir, resume_from=state if state.exists() else None)
+
+
+def _fit(recipe: Recipe, bundle: DatasetBundle, run_dir: Path, resume_from: Path | None) -> Path:
+    pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
+    datamodule = ViViTDataModule(bundle, recipe.data, recipe.train.seed)
+    steps_per_epoch = -(-len(bundle.splits["train"]) // (recipe.data.batch_size * recipe.train.devices * recipe.train.num_nodes))
+    module = ViViTClassifier(recipe, model_config, bundle, steps_per_epoch)
+    if recipe.train.compile:
+        module.model.compile()
+    trainer = make_trainer(recipe, run_dir, bundle)
+    with warnings.catch_warnings():
+        # Our loaders are plain iterables with no workers by design.
+        warnings.filterwarnings("ignore", ".*does not have many workers.*")
+        warnings.filterwarnings("ignore", ".*is an invalid version and will not be supported.*")
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
+    if trainer.is_global_zero:
+        write_final_metrics(recipe, bundle, run_dir)
+    return run_dir
+
+
+def make_trainer(recipe: Recipe, run_dir: Path, bundle: DatasetBundle) -> pl.Trainer:
+    train = recipe.train
+    info = {"class_names": list(bundle.class_names), "dataset": bundle.name, "recipe": recipe.name}
+    callbacks: list[pl.Callback] = [RunRecorder(run_dir, train.select, info, epochs=train.epochs)]
+    if train.ema_decay:
+        callbacks.append(EMAWeightAveraging(decay=train.ema_decay))
+    if train.early_stopping_patience:
+        metric = train.select if train.select != "last" else "val/loss"
+        mode = "min" if metric == "val/loss" else "max"
+        callbacks.append(EarlyStopping(metric, patience=train.early_stopping_patience, mode=mode))
+    distributed = train.devices * train.num_nodes > 1
+    return pl.Trainer(
+        max_epochs=train.epochs,
+        accelerator=train.accelerator,
+        devices=train.devices,
+        num_nodes=train.num_nodes,
+        strategy="ddp" if distributed else "auto",
+        precision=train.precision,
+        gradient_clip_val=recipe.optim.grad_clip,
+        callbacks=callbacks,
+        logger=CSVLogger(run_dir, name="logs", version=""),
+        num_sanity_val_steps=0,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=run_dir,
+    )
+
+
+def write_final_metrics(recipe: Recipe, bundle: DatasetBundle, run_dir: Path) -> dict[str, Any]:
+    """Evaluate the selected checkpoint on val and test; write metrics.json and evaluation/*.json."""
+    choice = "last" if recipe.train.select == "last" else "best"
+    checkpoint = resolve_checkpoint(run_dir / "checkpoints" / choice)
+    model = load_model(checkpoint)
+    result: dict[str, Any] = {"checkpoint": choice, "epoch": model.checkpoint_info.get("epoch")}
+    (run_dir / "evaluation").mkdir(exist_ok=True)
+    for split in ("val", "test"):
+        if split not in bundle.splits:
+            continue
+        full = evaluate_model(model, bundle.splits[split], bundle.num_classes, recipe.data.eval_batch_size)
+        result[split] = scalars(full)
+        write_json(run_dir / "evaluation" / f"{split}.json", {"checkpoint": choice, "class_names": list(bundle.class_names), **full})
+    write_json(run_dir / "metrics.json", result)
+    return result
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    staging = path.with_suffix(".json.tmp")
+    staging.write_text(json.dumps(data, indent=2))
+    os.replace(staging, path)
+
+
+def dataset_summary(bundle: DatasetBundle) -> dict[str, Any]:
+    return {
+        "name": bundle.name,
+        "task": bundle.task,
+        "class_names": list(bundle.class_names),
+        "input_shape": list(bundle.input_shape),
+        "split_sizes": {k: len(v) for k, v in bundle.splits.items()},
+    }

@@ -1,0 +1,19 @@
+"""Where the real data lives: `shared/` beside the repository (CI puts a copy there)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("VIVIT_SHARED_DIR", REPO_ROOT.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
+        pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
+    return SHARED_DATA
