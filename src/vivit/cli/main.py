@@ -16,18 +16,23 @@ from vivit.errors import VivitError
 def build_parser() -> argparse.ArgumentParser:
     # Subcommand modules are imported here, not at module level, so `vivit --help`
     # stays fast and one broken subcommand cannot hide the others' errors.
-    from vivit.cli import datasets, evaluate, models, predict, train
+    from vivit.cli import datasets, evaluate, models, predict, report, train
 
     parser = argparse.ArgumentParser(prog="vivit", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (train, evaluate, predict, datasets, models):
+    for module in (train, evaluate, predict, report, datasets, models):
         module.register(subparsers)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    # key=value overrides may stand anywhere among the options, so collect the leftovers.
+    args, leftovers = parser.parse_known_args(argv)
+    if leftovers and (not hasattr(args, "overrides") or any("=" not in a or a.startswith("-") for a in leftovers)):
+        parser.error(f"unrecognized arguments: {' '.join(leftovers)}")
+    if leftovers:
+        args.overrides = [*args.overrides, *leftovers]
     try:
         return int(args.func(args) or 0)
     except VivitError as error:

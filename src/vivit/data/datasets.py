@@ -12,7 +12,7 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from vivit.data.medmnist import load_medmnist
+from vivit.data.medmnist import load_medmnist, resolve_data_dir
 from vivit.data.registry import MEDMNIST_3D, parse_medmnist_filename
 from vivit.data.synthetic import synthetic_motion_bundle, synthetic_shapes_bundle
 from vivit.data.types import DatasetBundle
@@ -54,8 +54,14 @@ def load_dataset(
         return make(size=size, **options)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
+        import inspect
+
         from vivit.data.video import load_video_folder  # decoding stack only when needed
 
+        allowed = tuple(inspect.signature(load_video_folder).parameters)[1:]
+        _check_options(str(path), options, allowed)
+        # Decode each clip once: the cache lives in the data folder unless told otherwise.
+        options.setdefault("cache_dir", resolve_data_dir(data_dir) / "video-cache")
         return load_video_folder(path, **options)
     if path.is_file() and path.suffix == ".npz":
         return _load_npz_file(path, options)

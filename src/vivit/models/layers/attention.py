@@ -1,7 +1,8 @@
 """Multi-head self-attention, and the paper's factorised dot-product attention (Model 4).
 
 Both go through `F.scaled_dot_product_attention`, which picks a fused kernel where the
-device has one.
+device has one but returns no weights; `vivit.models.layers.attention_probe` switches a
+module to the explicit softmax, which keeps them, for as long as it records.
 """
 
 from __future__ import annotations
@@ -13,6 +14,9 @@ from torch import nn
 
 class SelfAttention(nn.Module):
     """Standard multi-head self-attention over the token axis of (B, N, D)."""
+
+    # A list while `record_attention` listens: each attend() appends its weights to it.
+    recorded: list[torch.Tensor] | None = None
 
     def __init__(
         self, dim: int, num_heads: int, head_dim: int, qkv_bias: bool = True, attn_dropout: float = 0.0, dropout: float = 0.0
@@ -38,7 +42,15 @@ class SelfAttention(nn.Module):
 
     def attend(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> torch.Tensor:
         dropout = self.attn_dropout if self.training else 0.0
+        if self.recorded is not None:
+            return self.attend_explicitly(q, k, v, dropout)
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
+
+    def attend_explicitly(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout: float) -> torch.Tensor:
+        """softmax(q k^T / sqrt(d)) v written out, recording the weights (..., heads, N, N)."""
+        weights = (q @ k.transpose(-2, -1) * q.shape[-1] ** -0.5).softmax(dim=-1)
+        self.recorded.append(weights.detach())
+        return F.dropout(weights, dropout, training=dropout > 0) @ v
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, N, D)
         return self.merge_heads(self.attend(*self.split_heads(x)))

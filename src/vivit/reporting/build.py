@@ -1,0 +1,189 @@
+"""`build_report(run_dir)`: everything a run has to show, in RUN_DIR/report/index.html.
+
+One batched pass over the split gives every probability the page needs; only the
+samples shown become GIFs, and only a few of those are run again, with attention
+recorded, for the attention maps.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from vivit.checkpoints import load_model, resolve_checkpoint
+from vivit.data.types import DatasetBundle, Split
+from vivit.errors import ConfigError
+from vivit.models import ViViT
+from vivit.reporting import gifs, plots
+from vivit.reporting.attention_maps import token_attention, tokens_to_voxels
+from vivit.reporting.html import ClassRow, Page, Picture, SampleCard, render
+from vivit.reporting.metrics import confusion_matrix, one_vs_rest_roc, per_class_scores
+from vivit.reporting.predictions import SplitPredictions, pick_samples, predict_split
+from vivit.reporting.run_files import read_history, read_metrics
+from vivit.training.recipe import Recipe
+from vivit.training.run import CONFIG_FILE, load_bundle, load_run_recipe
+
+REPORT_DIR = "report"
+ATTENTION_SAMPLES = 4
+PAPER_NAMES = {
+    "spatio_temporal": "Model 1: spatio-temporal attention",
+    "factorised_encoder": "Model 2: factorised encoder",
+    "factorised_self_attention": "Model 3: factorised self-attention",
+    "factorised_dot_product": "Model 4: factorised dot-product attention",
+}
+
+
+@dataclass(frozen=True)
+class ReportSettings:
+    split: str = "test"
+    samples: int = 25
+    pick: str = "random"
+    seed: int = 0
+    data_dir: str | None = None
+
+
+def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> Path:
+    """Write RUN_DIR/report/index.html and the images beside it; return the page's path."""
+    recipe = load_run_recipe(run_dir, data_dir=settings.data_dir)
+    choice = "last" if recipe.train.select == "last" else "best"
+    model = load_model(resolve_checkpoint(run_dir / "checkpoints" / choice))
+    bundle = load_bundle(recipe)
+    if settings.split not in bundle.splits:
+        raise ConfigError(f"Dataset {bundle.name} has no '{settings.split}' split; choose one of: {', '.join(bundle.splits)}")
+    split = bundle.splits[settings.split]
+    predictions = predict_split(model, split, recipe.data.eval_batch_size)
+    chosen = pick_samples(predictions, settings.samples, settings.pick, settings.seed)
+
+    out = fresh_report_dir(run_dir / REPORT_DIR)
+    class_names = list(bundle.class_names)
+    page = Page(
+        title=f"{recipe.name} on {bundle.name}",
+        subtitle=f"run {run_dir.resolve().name}, {settings.split} split, checkpoint '{choice}'",
+        facts=facts(recipe, bundle, model, choice),
+        metrics=headline_metrics(run_dir, settings.split, predictions),
+        recipe_text=(run_dir / CONFIG_FILE).read_text(),
+        samples=[sample_card(out, split, predictions, i, class_names) for i in chosen],
+        samples_note=samples_note(settings, len(chosen), len(split)),
+        class_rows=[],
+    )
+    add_class_results(page, out, predictions, class_names)
+    history = read_history(run_dir)
+    if history is not None:
+        page.curves = png(plots.plot_training_curves(history, out / "curves.png"), "training curves")
+    attention_indices = chosen[:ATTENTION_SAMPLES]
+    page.attention = attention_cards(out, model, split, predictions, attention_indices, class_names)
+    page.attention_note = (
+        f"Last-layer attention of the pooled representation ({PAPER_NAMES[model.config.variant]}), "
+        "traced back to the input tokens and drawn over each slice/frame: left the input, right the overlay, "
+        "coloured from each sample's least (dark) to its most attended token (bright)."
+    )
+    index = out / "index.html"
+    index.write_text(render(page), encoding="utf-8")
+    return index
+
+
+def fresh_report_dir(out: Path) -> Path:
+    """The report folder, emptied of a previous report's files (and nothing else)."""
+    out.mkdir(parents=True, exist_ok=True)
+    for old in [*out.glob("*.gif"), *out.glob("*.png"), out / "index.html"]:
+        old.unlink(missing_ok=True)
+    return out
+
+
+def facts(recipe: Recipe, bundle: DatasetBundle, model: ViViT, checkpoint: str) -> list[tuple[str, str]]:
+    config = model.config
+    optim, train = recipe.optim, recipe.train
+    sizes = ", ".join(f"{name} {len(split)}" for name, split in bundle.splits.items())
+    epoch = model.checkpoint_info.get("epoch")
+    return [
+        ("dataset", f"{bundle.name} ({bundle.task}, {bundle.num_classes} classes; {sizes})"),
+        ("model", f"preset {recipe.model.get('preset', 'keras-seed')}, {PAPER_NAMES[config.variant]}"),
+        ("parameters", f"{sum(p.numel() for p in model.parameters()):,}"),
+        ("tokens", f"{config.tokenizer} {'x'.join(map(str, config.tubelet_size))}, padding {config.padding}, "
+                   f"grid {'x'.join(map(str, model.grid))} for input {'x'.join(map(str, config.input_size))}"),
+        ("recipe", f"{recipe.name}: {optim.optimizer} lr {optim.lr:g}, weight decay {optim.weight_decay:g}, "
+                   f"{optim.schedule} schedule, batch {recipe.data.batch_size}, {train.epochs} epochs, seed {train.seed}, "
+                   f"{'augmentation ' + ', '.join(recipe.augment) if recipe.augment else 'no augmentation'}"),
+        ("checkpoint", f"{checkpoint}" + (f" (epoch {epoch})" if epoch is not None else "")),
+    ]
+
+
+def headline_metrics(run_dir: Path, split: str, predictions: SplitPredictions) -> dict[str, dict[str, float]]:
+    """metrics.json's val and test rows; the shown split computed here if the file lacks it."""
+    saved = read_metrics(run_dir) or {}
+    rows = {name: saved[name] for name in ("val", "test") if isinstance(saved.get(name), dict)}
+    if split not in rows:
+        accuracy = float((predictions.predicted == predictions.labels).mean())
+        aucs = [c.auc for c in one_vs_rest_roc(predictions.probabilities, predictions.labels).values() if c]
+        rows[split] = {"accuracy": accuracy, **({"auc": float(np.mean(aucs))} if aucs else {})}
+    return rows
+
+
+def samples_note(settings: ReportSettings, shown: int, total: int) -> str:
+    if settings.pick == "errors":
+        extra = f" (the model makes only {shown} mistakes)" if shown < settings.samples else ""
+        return f"The {shown} most confident mistakes of {total} {settings.split} samples{extra}; red marks a mistake."
+    return f"{shown} of {total} {settings.split} samples drawn at random (seed {settings.seed}); red marks a mistake."
+
+
+def sample_caption(predictions: SplitPredictions, i: int, class_names: list[str]) -> str:
+    predicted = int(predictions.predicted[i])
+    return gifs.caption(class_names[predicted], float(predictions.confidence[i]), class_names[int(predictions.labels[i])])
+
+
+def sample_card(out: Path, split: Split, predictions: SplitPredictions, i: int, class_names: list[str]) -> SampleCard:
+    sample = split.images[i]
+    frames = gifs.sample_frames(sample)[gifs.play_order(sample.shape[1], gifs.is_volume(sample))]
+    text = sample_caption(predictions, i, class_names)
+    path = gifs.write_gif(out / f"sample-{i:05d}.gif", frames)
+    correct = bool(predictions.predicted[i] == predictions.labels[i])
+    return SampleCard(Picture(path.name, frames.shape[2], frames.shape[1], text), text, int(i), correct)
+
+
+def attention_cards(
+    out: Path, model: ViViT, split: Split, predictions: SplitPredictions, indices: np.ndarray, class_names: list[str]
+) -> list[SampleCard]:
+    if len(indices) == 0:
+        return []
+    images = split.images[torch.as_tensor(indices)]  # (A, C, T, H, W) uint8
+    maps = token_attention(model, images.float().div(255)).numpy()  # (A, nt, nh, nw)
+    cards = []
+    for i, sample, token_map in zip(indices, images, maps):
+        # Scaled from the least to the most attended token: maps of a barely trained model
+        # are nearly flat, and their max alone would paint everything the same colour.
+        spread = np.ptp(token_map)
+        scaled = (token_map - token_map.min()) / spread if spread > 0 else np.ones_like(token_map)
+        heat = tokens_to_voxels(scaled, model, tuple(sample.shape[1:]))
+        order = gifs.play_order(sample.shape[1], gifs.is_volume(sample))
+        frames = gifs.sample_frames(sample)
+        both = gifs.side_by_side(frames, gifs.overlay_heat(frames, heat))[order]
+        text = sample_caption(predictions, i, class_names)
+        path = gifs.write_gif(out / f"attention-{i:05d}.gif", both)
+        correct = bool(predictions.predicted[i] == predictions.labels[i])
+        cards.append(SampleCard(Picture(path.name, both.shape[2], both.shape[1], f"attention: {text}"), text, int(i), correct))
+    return cards
+
+
+def add_class_results(page: Page, out: Path, predictions: SplitPredictions, class_names: list[str]) -> None:
+    confusion = confusion_matrix(predictions.labels, predictions.predicted, len(class_names))
+    scores = per_class_scores(confusion)
+    curves = one_vs_rest_roc(predictions.probabilities, predictions.labels)
+    page.class_rows = [
+        ClassRow(name, int(scores.support[c]), scores.precision[c], scores.recall[c], scores.f1[c],
+                 curves[c].auc if curves.get(c) else None)
+        for c, name in enumerate(class_names)
+    ]
+    page.confusion = png(plots.plot_confusion_matrix(confusion, class_names, out / "confusion.png"), "confusion matrix")
+    page.roc = png(plots.plot_roc_curves(curves, class_names, out / "roc.png"), "ROC curves")
+
+
+def png(path: Path, alt: str) -> Picture:
+    """A plot at its natural size in CSS pixels."""
+    from PIL import Image
+
+    with Image.open(path) as image:
+        width, height = image.size
+    return Picture(path.name, width, height, alt)

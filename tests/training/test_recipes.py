@@ -1,0 +1,74 @@
+"""Recipes: the shipped ones say what the issue says; overrides reach every key."""
+
+from __future__ import annotations
+
+import pytest
+
+from vivit.training.recipe import apply_overrides, build_recipe, load_recipe, shipped_recipes
+from vivit.training.schedules import lr_multiplier
+
+
+def test_keras_seed_recipe_is_the_keras_example() -> None:
+    recipe = load_recipe("keras-seed")
+    assert recipe.data.dataset == "organmnist3d" and recipe.data.batch_size == 32
+    assert recipe.model == {"preset": "keras-seed"}
+    assert (recipe.optim.optimizer, recipe.optim.lr, recipe.optim.weight_decay) == ("adam", 1e-4, 0.0)
+    assert recipe.optim.schedule == "constant"
+    assert (recipe.train.epochs, recipe.train.seed, recipe.train.select) == (60, 42, "last")
+    assert recipe.augment == {}
+
+
+def test_medmnist_protocol_divides_the_lr_by_ten_at_half_and_three_quarters() -> None:
+    recipe = load_recipe("medmnist-protocol")
+    assert (recipe.train.epochs, recipe.optim.lr, recipe.data.batch_size) == (100, 1e-3, 32)
+    assert recipe.train.select == "val/auc"
+    factor = lr_multiplier(recipe.optim, steps_per_epoch=10, epochs=100)
+    assert [factor(s) for s in (0, 499, 500, 749, 750, 999)] == pytest.approx([1, 1, 0.1, 0.1, 0.01, 0.01])
+
+
+def test_cosine_schedule_warms_up_linearly_then_decays_to_min_lr() -> None:
+    recipe = load_recipe("keras-seed", ["optim.schedule=cosine", "optim.warmup_epochs=1", "optim.min_lr=1e-6"])
+    factor = lr_multiplier(recipe.optim, steps_per_epoch=10, epochs=10)
+    assert factor(0) == pytest.approx(0.1) and factor(9) == pytest.approx(1.0)
+    assert factor(99) * recipe.optim.lr == pytest.approx(1e-6, rel=0.05)
+
+
+def test_every_shipped_recipe_loads() -> None:
+    assert {"keras-seed", "medmnist-protocol"} <= set(shipped_recipes())
+    for name in shipped_recipes():
+        load_recipe(name)
+
+
+def test_overrides_reach_dotted_and_bare_keys() -> None:
+    recipe = load_recipe("keras-seed", ["optim.lr=3e-4", "depth=4", "variant=factorised_encoder", "augment.flip_h=0.5"])
+    assert recipe.optim.lr == 3e-4
+    assert recipe.model["depth"] == 4 and recipe.model["variant"] == "factorised_encoder"
+    assert recipe.augment == {"flip_h": 0.5}
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("optim.lrr=1", "Unknown key 'optim.lrr'"),
+        ("model.hidden=3", "Unknown model setting"),
+        ("variant=timesformer", "Unknown variant 'timesformer'"),
+        ("preset=vivit-huge", "Unknown model preset 'vivit-huge'"),
+        ("optim.schedule=linear", "Unknown schedule 'linear'"),
+        ("augment.flip_x=1", "flip_x"),
+        ("lr", "must look like key=value"),
+    ],
+)
+def test_bad_overrides_name_the_key(override: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        load_recipe("keras-seed", [override])
+
+
+def test_unknown_recipe_lists_the_shipped_ones() -> None:
+    with pytest.raises(ValueError, match="Unknown recipe 'nope'; choose one of: keras-seed"):
+        load_recipe("nope")
+
+
+def test_recipe_round_trips_through_its_dict() -> None:
+    recipe = load_recipe("medmnist-protocol", ["train.ema_decay=0.999"])
+    assert build_recipe(recipe.to_dict()) == recipe
+    assert apply_overrides(recipe.to_dict(), []) == recipe.to_dict()
