@@ -162,3 +162,23 @@ def test_missing_data_without_network_says_where_to_put_the_file(tmp_path: Path,
         train(load_recipe("keras-seed", [f"data.data_dir={tmp_path}"]), tmp_path / "run")
     assert str(tmp_path / "organmnist3d.npz") in str(error.value)
     assert not (tmp_path / "run").exists(), "a data error must not leave an empty run directory"
+
+
+def test_with_ema_the_checkpoint_holds_the_averaged_weights_that_were_validated(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    args = ["train", *SMALL_SYNTHETIC, "--epochs", "2", "train.ema_decay=0.5", "optim.lr=3e-3", "--out", str(run_dir)]
+    assert main(args) == 0
+    validated = float(history(run_dir)[-1]["val/loss"])
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    assert metrics["val"]["loss"] == pytest.approx(validated, rel=1e-4)
+
+
+def test_training_options_work_together(tmp_path: Path) -> None:
+    """AdamW, cosine with warm-up, label smoothing, clipping, augmentation, mixup: one epoch runs."""
+    args = ["train", *SMALL_SYNTHETIC, "--epochs", "2", "--variant", "factorised_encoder", "optim.optimizer=adamw",
+            "optim.weight_decay=0.05", "optim.schedule=cosine", "optim.warmup_epochs=1", "train.label_smoothing=0.1",
+            "optim.grad_clip=1.0", "augment.flip_h=0.5", "augment.mixup_alpha=0.2", "augment.noise_std=0.02",
+            "--out", str(tmp_path / "run")]
+    assert main(args) == 0
+    lrs = [float(r["lr"]) for r in history(tmp_path / "run")]
+    assert lrs[0] > lrs[1]  # cosine decays after the warm-up epoch

@@ -11,6 +11,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torchmetrics import MeanMetric
 from torchmetrics.classification import (
     BinaryAUROC,
     MulticlassAccuracy,
@@ -29,8 +30,8 @@ class ClassificationMetrics(nn.Module):
         self.top5 = MulticlassAccuracy(num_classes, top_k=5, average="micro") if num_classes > 5 else None
         self.auc = BinaryAUROC() if num_classes == 2 else MulticlassAUROC(num_classes, average="macro")
         self.confusion = MulticlassConfusionMatrix(num_classes)
-        self.register_buffer("loss_sum", torch.zeros((), dtype=torch.float64), persistent=False)
-        self.register_buffer("count", torch.zeros((), dtype=torch.float64), persistent=False)
+        # A torchmetrics state, not a module buffer: weight averaging (EMA) swaps buffers.
+        self.loss = MeanMetric()
 
     def update(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
         logits = logits.detach().float()
@@ -40,18 +41,16 @@ class ClassificationMetrics(nn.Module):
             self.top5.update(probs, labels)
         self.auc.update(probs[:, 1] if self.num_classes == 2 else probs, labels)
         self.confusion.update(probs, labels)
-        self.loss_sum += F.cross_entropy(logits, labels, reduction="sum").double()
-        self.count += labels.numel()
+        self.loss.update(F.cross_entropy(logits, labels), weight=labels.numel())
 
     def compute(self) -> dict[str, Any]:
         """Scalars (accuracy, top5, auc, loss) plus per-class accuracy and the confusion matrix."""
-        count, loss_sum = self._reduced_loss()
         confusion = self.confusion.compute()
         per_class = confusion.diag() / confusion.sum(dim=1).clamp(min=1)
         result: dict[str, Any] = {
             "accuracy": float(self.accuracy.compute()),
             "auc": float(self.auc.compute()),
-            "loss": float(loss_sum / count.clamp(min=1)),
+            "loss": float(self.loss.compute()),
         }
         if self.top5 is not None:
             result["top5"] = float(self.top5.compute())
@@ -59,18 +58,10 @@ class ClassificationMetrics(nn.Module):
         result["confusion_matrix"] = confusion.int().tolist()
         return result
 
-    def _reduced_loss(self) -> tuple[torch.Tensor, torch.Tensor]:
-        totals = torch.stack([self.count, self.loss_sum])
-        if torch.distributed.is_available() and torch.distributed.is_initialized():
-            torch.distributed.all_reduce(totals)
-        return totals[0], totals[1]
-
     def reset(self) -> None:
-        for metric in (self.accuracy, self.top5, self.auc, self.confusion):
+        for metric in (self.accuracy, self.top5, self.auc, self.confusion, self.loss):
             if metric is not None:
                 metric.reset()
-        self.loss_sum.zero_()
-        self.count.zero_()
 
 
 SCALARS = ("accuracy", "top5", "auc", "loss")

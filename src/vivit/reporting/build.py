@@ -59,6 +59,7 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
 
     out = fresh_report_dir(run_dir / REPORT_DIR)
     class_names = list(bundle.class_names)
+    class_rows, confusion, roc = class_results(out, predictions, class_names)
     page = Page(
         title=f"{recipe.name} on {bundle.name}",
         subtitle=f"run {run_dir.resolve().name}, {settings.split} split, checkpoint '{choice}'",
@@ -67,18 +68,16 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
         recipe_text=(run_dir / CONFIG_FILE).read_text(),
         samples=[sample_card(out, split, predictions, i, class_names) for i in chosen],
         samples_note=samples_note(settings, len(chosen), len(split)),
-        class_rows=[],
-    )
-    add_class_results(page, out, predictions, class_names)
-    history = read_history(run_dir)
-    if history is not None:
-        page.curves = png(plots.plot_training_curves(history, out / "curves.png"), "training curves")
-    attention_indices = chosen[:ATTENTION_SAMPLES]
-    page.attention = attention_cards(out, model, split, predictions, attention_indices, class_names)
-    page.attention_note = (
-        f"Last-layer attention of the pooled representation ({PAPER_NAMES[model.config.variant]}), "
-        "traced back to the input tokens and drawn over each slice/frame: left the input, right the overlay, "
-        "coloured from each sample's least (dark) to its most attended token (bright)."
+        class_rows=class_rows,
+        curves=training_curves(run_dir, out),
+        confusion=confusion,
+        roc=roc,
+        attention=attention_cards(out, model, split, predictions, chosen[:ATTENTION_SAMPLES], class_names),
+        attention_note=(
+            f"Last-layer attention of the pooled representation ({PAPER_NAMES[model.config.variant]}), "
+            "traced back to the input tokens and drawn over each slice/frame: left the input, right the overlay, "
+            "coloured from each sample's least (dark) to its most attended token (bright)."
+        ),
     )
     index = out / "index.html"
     index.write_text(render(page), encoding="utf-8")
@@ -136,7 +135,7 @@ def sample_caption(predictions: SplitPredictions, i: int, class_names: list[str]
 
 def sample_card(out: Path, split: Split, predictions: SplitPredictions, i: int, class_names: list[str]) -> SampleCard:
     sample = split.images[i]
-    frames = gifs.sample_frames(sample)[gifs.play_order(sample.shape[1], gifs.is_volume(sample))]
+    frames = gifs.sample_frames(sample)[gifs.play_order(sample)]
     text = sample_caption(predictions, i, class_names)
     path = gifs.write_gif(out / f"sample-{i:05d}.gif", frames)
     correct = bool(predictions.predicted[i] == predictions.labels[i])
@@ -157,7 +156,7 @@ def attention_cards(
         spread = np.ptp(token_map)
         scaled = (token_map - token_map.min()) / spread if spread > 0 else np.ones_like(token_map)
         heat = tokens_to_voxels(scaled, model, tuple(sample.shape[1:]))
-        order = gifs.play_order(sample.shape[1], gifs.is_volume(sample))
+        order = gifs.play_order(sample)
         frames = gifs.sample_frames(sample)
         both = gifs.side_by_side(frames, gifs.overlay_heat(frames, heat))[order]
         text = sample_caption(predictions, i, class_names)
@@ -167,17 +166,28 @@ def attention_cards(
     return cards
 
 
-def add_class_results(page: Page, out: Path, predictions: SplitPredictions, class_names: list[str]) -> None:
+def class_results(
+    out: Path, predictions: SplitPredictions, class_names: list[str]
+) -> tuple[list[ClassRow], Picture, Picture]:
+    """The per-class table, the confusion matrix and the ROC curves."""
     confusion = confusion_matrix(predictions.labels, predictions.predicted, len(class_names))
     scores = per_class_scores(confusion)
     curves = one_vs_rest_roc(predictions.probabilities, predictions.labels)
-    page.class_rows = [
+    rows = [
         ClassRow(name, int(scores.support[c]), scores.precision[c], scores.recall[c], scores.f1[c],
-                 curves[c].auc if curves.get(c) else None)
+                 curves[c].auc if curves[c] else None)
         for c, name in enumerate(class_names)
     ]
-    page.confusion = png(plots.plot_confusion_matrix(confusion, class_names, out / "confusion.png"), "confusion matrix")
-    page.roc = png(plots.plot_roc_curves(curves, class_names, out / "roc.png"), "ROC curves")
+    confusion_png = png(plots.plot_confusion_matrix(confusion, class_names, out / "confusion.png"), "confusion matrix")
+    roc_png = png(plots.plot_roc_curves(curves, class_names, out / "roc.png"), "ROC curves")
+    return rows, confusion_png, roc_png
+
+
+def training_curves(run_dir: Path, out: Path) -> Picture | None:
+    history = read_history(run_dir)
+    if history is None:
+        return None
+    return png(plots.plot_training_curves(history, out / "curves.png"), "training curves")
 
 
 def png(path: Path, alt: str) -> Picture:

@@ -2,8 +2,9 @@
 
 Videos play forward, as time runs. Volumes sweep from the middle slice to the last, back
 to the first and up to the middle again: the loop never jumps, and the first frame, the
-one a still image or a screenshot shows, is the middle of the volume rather than its
-(often empty) edge. Small inputs (28^3 MedMNIST) are upscaled by whole pixels, nearest neighbour, so that
+one a still image shows, is the middle of the volume rather than its (often empty) edge.
+
+Small inputs (28^3 MedMNIST) are upscaled by whole pixels, nearest neighbour, so that
 voxels stay sharp and a sample is big enough to read; a heat map can be blended over
 the frames, and a caption drawn in a band beneath them.
 """
@@ -35,17 +36,27 @@ def display_scale(height: int, width: int, target: int = DISPLAY_SIZE) -> int:
     return max(1, math.ceil(target / max(height, width)))
 
 
-def play_order(num_frames: int, volume: bool) -> np.ndarray:
-    """Indices of the frames in the order the GIF shows them (see the module's docstring)."""
-    if not volume:
+def play_order(sample: np.ndarray | torch.Tensor) -> np.ndarray:
+    """Indices along T of a (C, T, H, W) sample in the order the GIF shows them (see the
+    module's docstring). Empty slices at either end of a volume are left out: a mask
+    filling a third of the volume would otherwise be black for two thirds of the loop."""
+    num_frames = sample.shape[1]
+    if not is_volume(sample):
         return np.arange(num_frames)
-    there_and_back = np.r_[np.arange(num_frames), np.arange(num_frames - 2, 0, -1)]  # 0 .. T-1 .. 1
-    return np.roll(there_and_back, -(num_frames // 2))
+    filled = np.flatnonzero(to_uint8(sample)[0].reshape(num_frames, -1).max(axis=1) > 0)
+    first, last = (int(filled[0]), int(filled[-1])) if filled.size else (0, num_frames - 1)
+    return first + sweep(last - first + 1)
 
 
 def is_volume(sample: np.ndarray | torch.Tensor) -> bool:
-    """One channel: a volume (MedMNIST, .npy stacks); videos are decoded to RGB."""
-    return sample.shape[0] == 1
+    """Videos are decoded to RGB; anything else (MedMNIST, .npy stacks) is a volume."""
+    return sample.shape[0] != 3
+
+
+def sweep(num_slices: int) -> np.ndarray:
+    """0 .. n-1 .. 1, rotated to start at the middle slice: continuous, loop included."""
+    there_and_back = np.r_[np.arange(num_slices), np.arange(num_slices - 2, 0, -1)]
+    return np.roll(there_and_back, -(num_slices // 2))
 
 
 def to_uint8(sample: np.ndarray | torch.Tensor) -> np.ndarray:
@@ -118,5 +129,4 @@ def write_gif(path: Path, frames: np.ndarray, frame_ms: int = FRAME_MS) -> Path:
 
 def write_captioned_gif(path: Path, sample: np.ndarray | torch.Tensor, text: str) -> Path:
     """One (C, T, H, W) sample as a GIF in its play order, `text` beneath it."""
-    frames = sample_frames(sample)[play_order(sample.shape[1], is_volume(sample))]
-    return write_gif(path, add_caption(frames, text))
+    return write_gif(path, add_caption(sample_frames(sample)[play_order(sample)], text))

@@ -4,7 +4,7 @@ network. Everything shown is escaped here, so class names cannot break the page.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from html import escape
 
 METRIC_KEYS = ("accuracy", "top5", "auc", "loss")
@@ -30,6 +30,7 @@ figcaption .index { color: #7a848e; } figcaption .line { display: block; }
 figure.error figcaption .line:last-child { color: #c62828; font-weight: 600; }
 img.plot { max-width: 100%; height: auto; }
 .side { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
+.side > div { flex: 1 1 380px; min-width: 0; }
 details pre { background: #f3f5f7; padding: 8px; overflow-x: auto; font-size: 12px; }
 """
 
@@ -62,7 +63,7 @@ class ClassRow:
     auc: float | None
 
 
-@dataclass
+@dataclass(frozen=True)
 class Page:
     title: str
     subtitle: str
@@ -72,11 +73,11 @@ class Page:
     samples: list[SampleCard]
     samples_note: str
     class_rows: list[ClassRow]
-    curves: Picture | None = None
-    confusion: Picture | None = None
-    roc: Picture | None = None
-    attention: list[SampleCard] = field(default_factory=list)
-    attention_note: str = ""
+    curves: Picture | None
+    confusion: Picture
+    roc: Picture
+    attention: list[SampleCard]
+    attention_note: str
 
 
 def render(page: Page) -> str:
@@ -135,7 +136,8 @@ def picture(item: Picture | None, css_class: str = "plot") -> str:
 def sample_grid(cards: list[SampleCard]) -> str:
     if not cards:
         return ""
-    cell = max(card.picture.width for card in cards) + 16
+    # Wide enough for "P: <class> (p=0.93)" on one line under a 112-pixel sample.
+    cell = max(150, max(card.picture.width for card in cards) + 16)
     figures = "".join(sample_figure(card) for card in cards)
     return f"<div class=\"grid\" style=\"--cell: {cell}px\">{figures}</div>"
 

@@ -24,9 +24,9 @@ HISTORY_COLUMNS = (
 class RunRecorder(Checkpoint):
     """Writes history.csv and the checkpoints after each epoch's validation.
 
-    A `Checkpoint` subclass so Lightning calls it after the LightningModule's own
-    epoch-end hook, when the epoch's train metrics are logged. It must come before any
-    weight-averaging callback so that it sees the (EMA) weights that were validated.
+    A `Checkpoint` subclass, so Lightning calls it after the LightningModule's own
+    epoch-end hook (when the epoch's train metrics are logged) and after any
+    weight-averaging callback (so it keeps the EMA weights that were validated).
     """
 
     def __init__(self, run_dir: Path, select: str, info: dict[str, Any], epochs: int, verbose: bool = True) -> None:
@@ -55,10 +55,11 @@ class RunRecorder(Checkpoint):
 
         self._epoch_started = time.perf_counter()
 
-    def on_validation_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
-        if not trainer.sanity_checking:
-            # A copy, not a reference: later steps must not change the weights we keep.
-            self._validated = {k: v.detach().cpu().clone() for k, v in pl_module.model.state_dict().items()}
+    def on_validation_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # Lightning runs Checkpoint callbacks last, so a weight-averaging callback has
+        # already swapped its averaged weights in: these are the weights being validated.
+        # A copy, not a reference: later steps must not change the weights we keep.
+        self._validated = {k: v.detach().cpu().clone() for k, v in pl_module.model.state_dict().items()}
 
     def on_train_epoch_end(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         import time

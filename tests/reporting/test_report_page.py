@@ -1,0 +1,95 @@
+"""`vivit report` as a reader meets it: one offline page, opened in a real browser."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.conftest import REPO_ROOT
+from vivit.cli.main import main
+
+CAPTION = re.compile(r"^T: .+ \| P: .+ \(p=[01]\.\d\d\)$")
+DOCS_SCREENSHOT = REPO_ROOT / "docs" / "images" / "report.png"
+
+
+def build(run_dir: Path, *options: str) -> Path:
+    assert main(["report", str(run_dir), *options]) == 0
+    return run_dir / "report" / "index.html"
+
+
+def section(html: str, anchor: str) -> str:
+    return html.split(f'<section id="{anchor}">')[1].split("</section>")[0]
+
+
+@pytest.mark.parametrize("run, samples", [("adrenal_run", 12), ("motion_run", 6)])
+def test_report_opens_offline_with_every_image_loaded_and_every_sample_captioned(
+    request: pytest.FixtureRequest, browser, artifacts_dir: Path, run: str, samples: int
+) -> None:
+    index = build(request.getfixturevalue(run), "--samples", str(samples))
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    problems: list[str] = []
+    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("requestfailed", lambda request: problems.append(f"failed: {request.url}"))
+    page.on("request", lambda request: None if request.url.startswith(("file://", "data:")) else problems.append(request.url))
+    page.goto(index.as_uri(), wait_until="load")
+
+    images = page.evaluate("[...document.images].map(i => [i.getAttribute('src'), i.complete && i.naturalWidth])")
+    assert len(images) >= samples + 3  # the samples, the curves, the confusion matrix, the ROC
+    assert [src for src, width in images if not width] == []
+    captions = page.locator("#predictions figure").evaluate_all("figures => figures.map(f => f.title)")
+    assert len(captions) == samples
+    assert all(CAPTION.match(text) for text in captions), captions
+    assert page.locator("#attention figure img").count() == 4
+    assert problems == []
+
+    screenshot = artifacts_dir / f"report-{run.removesuffix('_run')}.png"
+    page.screenshot(path=str(screenshot), full_page=True)
+    page.close()
+    if run == "adrenal_run" and os.environ.get("VIVIT_UPDATE_DOCS_IMAGES"):
+        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(screenshot, DOCS_SCREENSHOT)
+
+
+def test_report_writes_only_the_gifs_it_shows_and_replaces_an_older_report(motion_run: Path) -> None:
+    build(motion_run, "--samples", "7")
+    build(motion_run, "--samples", "3")
+    folder = motion_run / "report"
+    assert len(list(folder.glob("sample-*.gif"))) == 3
+    assert len(list(folder.glob("attention-*.gif"))) == 3
+    assert {p.name for p in folder.glob("*.png")} == {"curves.png", "confusion.png", "roc.png"}
+
+
+def test_errors_pick_shows_only_mistakes_marked_as_such(motion_run: Path) -> None:
+    html = build(motion_run, "--pick", "errors", "--samples", "5").read_text()
+    grid = section(html, "predictions")
+    assert grid.count('<figure class="sample error"') == grid.count("<figure") > 0
+    assert "most confident mistakes" in grid
+
+
+def test_page_header_names_dataset_model_and_metrics(motion_run: Path) -> None:
+    header = build(motion_run, "--samples", "2").read_text().split("</header>")[0]
+    for expected in ("synthetic-motion", "vivit-tiny-video", "Model 4: factorised dot-product attention",
+                     "parameters", "<th>accuracy</th>", "<td>test</td>"):
+        assert expected in header
+
+
+def test_report_of_a_folder_that_is_no_run_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    assert main(["report", str(tmp_path)]) == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "not a run directory" in error
+
+
+def test_predict_writes_a_captioned_gif_per_input(motion_run: Path, tmp_path: Path) -> None:
+    clip = np.random.default_rng(0).integers(0, 255, (3, 8, 32, 32), dtype=np.uint8)
+    np.save(tmp_path / "clip.npy", clip)
+    assert main(["predict", str(motion_run), str(tmp_path / "clip.npy"), "--gif", str(tmp_path / "gifs")]) == 0
+    from PIL import Image
+
+    with Image.open(tmp_path / "gifs" / "clip.npy.gif") as gif:
+        assert gif.n_frames == 8 and gif.width >= 128 and gif.height > 128  # 4x frames and a caption band
