@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from vivit.checkpoints import load_model, resolve_checkpoint
-from vivit.data.types import DatasetBundle, Split
+from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
 from vivit.models import ViViT
 from vivit.reporting import gifs, plots
@@ -66,13 +66,16 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
         facts=facts(recipe, bundle, model, choice),
         metrics=headline_metrics(run_dir, settings.split, predictions),
         recipe_text=(run_dir / CONFIG_FILE).read_text(),
-        samples=[sample_card(out, split, predictions, i, class_names) for i in chosen],
+        samples=[sample_card(out, split.images[i], predictions, int(i), class_names) for i in chosen],
         samples_note=samples_note(settings, len(chosen), len(split)),
         class_rows=class_rows,
         curves=training_curves(run_dir, out),
         confusion=confusion,
         roc=roc,
-        attention=attention_cards(out, model, split, predictions, chosen[:ATTENTION_SAMPLES], class_names),
+        attention=[
+            attention_card(out, model, split.images[i], predictions, int(i), class_names)
+            for i in chosen[:ATTENTION_SAMPLES]
+        ],
         attention_note=(
             f"Last-layer attention of the pooled representation ({PAPER_NAMES[model.config.variant]}), "
             "traced back to the input tokens and drawn over each slice/frame: left the input, right the overlay, "
@@ -122,6 +125,8 @@ def headline_metrics(run_dir: Path, split: str, predictions: SplitPredictions) -
 
 
 def samples_note(settings: ReportSettings, shown: int, total: int) -> str:
+    if settings.pick == "errors" and shown == 0:
+        return f"The model makes no mistakes on the {total} {settings.split} samples."
     if settings.pick == "errors":
         extra = f" (the model makes only {shown} mistakes)" if shown < settings.samples else ""
         return f"The {shown} most confident mistakes of {total} {settings.split} samples{extra}; red marks a mistake."
@@ -133,8 +138,9 @@ def sample_caption(predictions: SplitPredictions, i: int, class_names: list[str]
     return gifs.caption(class_names[predicted], float(predictions.confidence[i]), class_names[int(predictions.labels[i])])
 
 
-def sample_card(out: Path, split: Split, predictions: SplitPredictions, i: int, class_names: list[str]) -> SampleCard:
-    sample = split.images[i]
+def sample_card(
+    out: Path, sample: torch.Tensor, predictions: SplitPredictions, i: int, class_names: list[str]
+) -> SampleCard:
     frames = gifs.sample_frames(sample)[gifs.play_order(sample)]
     text = sample_caption(predictions, i, class_names)
     path = gifs.write_gif(out / f"sample-{i:05d}.gif", frames)
@@ -142,28 +148,23 @@ def sample_card(out: Path, split: Split, predictions: SplitPredictions, i: int, 
     return SampleCard(Picture(path.name, frames.shape[2], frames.shape[1], text), text, int(i), correct)
 
 
-def attention_cards(
-    out: Path, model: ViViT, split: Split, predictions: SplitPredictions, indices: np.ndarray, class_names: list[str]
-) -> list[SampleCard]:
-    if len(indices) == 0:
-        return []
-    images = split.images[torch.as_tensor(indices)]  # (A, C, T, H, W) uint8
-    maps = token_attention(model, images.float().div(255)).numpy()  # (A, nt, nh, nw)
-    cards = []
-    for i, sample, token_map in zip(indices, images, maps):
-        # Scaled from the least to the most attended token: maps of a barely trained model
-        # are nearly flat, and their max alone would paint everything the same colour.
-        spread = np.ptp(token_map)
-        scaled = (token_map - token_map.min()) / spread if spread > 0 else np.ones_like(token_map)
-        heat = tokens_to_voxels(scaled, model, tuple(sample.shape[1:]))
-        order = gifs.play_order(sample)
-        frames = gifs.sample_frames(sample)
-        both = gifs.side_by_side(frames, gifs.overlay_heat(frames, heat))[order]
-        text = sample_caption(predictions, i, class_names)
-        path = gifs.write_gif(out / f"attention-{i:05d}.gif", both)
-        correct = bool(predictions.predicted[i] == predictions.labels[i])
-        cards.append(SampleCard(Picture(path.name, both.shape[2], both.shape[1], f"attention: {text}"), text, int(i), correct))
-    return cards
+def attention_card(
+    out: Path, model: ViViT, sample: torch.Tensor, predictions: SplitPredictions, i: int, class_names: list[str]
+) -> SampleCard:
+    """Sample i beside its attention overlay. One sample per forward pass: a last layer over
+    3136 tokens (ViViT-B) records ~0.5 GB of weights per sample."""
+    token_map = token_attention(model, sample[None].float().div(255))[0].numpy()  # (nt, nh, nw)
+    # Scaled from the least to the most attended token: maps of a barely trained model
+    # are nearly flat, and their max alone would paint everything the same colour.
+    spread = np.ptp(token_map)
+    scaled = (token_map - token_map.min()) / spread if spread > 0 else np.ones_like(token_map)
+    heat = tokens_to_voxels(scaled, model, tuple(sample.shape[1:]))
+    frames = gifs.sample_frames(sample)
+    both = gifs.side_by_side(frames, gifs.overlay_heat(frames, heat))[gifs.play_order(sample)]
+    text = sample_caption(predictions, i, class_names)
+    path = gifs.write_gif(out / f"attention-{i:05d}.gif", both)
+    correct = bool(predictions.predicted[i] == predictions.labels[i])
+    return SampleCard(Picture(path.name, both.shape[2], both.shape[1], f"attention: {text}"), text, i, correct)
 
 
 def class_results(

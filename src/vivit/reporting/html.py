@@ -17,7 +17,7 @@ h1 { font-size: 22px; margin: 8px 0 4px; } h2 { font-size: 18px; margin: 32px 0 
 .facts { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; margin: 8px 0; }
 .facts dt { color: #56606b; } .facts dd { margin: 0; }
 table { border-collapse: collapse; margin: 8px 0; }
-th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7eb; text-align: right; }
+th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7eb; text-align: right; white-space: nowrap; }
 th:first-child, td:first-child { text-align: left; } th { background: #f3f5f7; }
 .note { color: #56606b; font-size: 13px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(var(--cell), 1fr)); gap: 10px; }
@@ -30,7 +30,7 @@ figcaption .index { color: #7a848e; } figcaption .line { display: block; }
 figure.error figcaption .line:last-child { color: #c62828; font-weight: 600; }
 img.plot { max-width: 100%; height: auto; }
 .side { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
-.side > div { flex: 1 1 380px; min-width: 0; }
+.side > div { flex: 0 1 auto; max-width: 600px; }
 details pre { background: #f3f5f7; padding: 8px; overflow-x: auto; font-size: 12px; }
 """
 
@@ -136,8 +136,8 @@ def picture(item: Picture | None, css_class: str = "plot") -> str:
 def sample_grid(cards: list[SampleCard]) -> str:
     if not cards:
         return ""
-    # Wide enough for "P: <class> (p=0.93)" on one line under a 112-pixel sample.
-    cell = max(150, max(card.picture.width for card in cards) + 16)
+    # Wide enough for "P: kidney-right (p=0.93)" on one line under a 112-pixel sample.
+    cell = max(176, max(card.picture.width for card in cards) + 16)
     figures = "".join(sample_figure(card) for card in cards)
     return f"<div class=\"grid\" style=\"--cell: {cell}px\">{figures}</div>"
 
