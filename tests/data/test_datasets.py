@@ -63,8 +63,9 @@ def test_a_folder_is_handed_to_the_video_folder_loader(
     fake_video = types.ModuleType("vivit.data.video")
     fake_video.load_video_folder = lambda path, **options: calls.append((path, options)) or "bundle"
     monkeypatch.setitem(sys.modules, "vivit.data.video", fake_video)
-    assert load_dataset(tmp_path, num_frames=8) == "bundle"
-    assert calls == [(tmp_path, {"num_frames": 8})]
+    assert load_dataset(tmp_path, num_frames=8, data_dir=tmp_path / "data") == "bundle"
+    # The decode cache is on by default, in the data folder.
+    assert calls == [(tmp_path, {"num_frames": 8, "cache_dir": tmp_path / "data" / "video-cache"})]
 
 
 def test_an_unknown_name_lists_the_valid_ones() -> None:

@@ -12,7 +12,7 @@ from vivit.data.registry import (
     SIZES,
     MedMNISTInfo,
     get_medmnist_info,
-    parse_medmnist_filename,
+    identify_medmnist_file,
 )
 from vivit.errors import DataError
 
@@ -84,14 +84,8 @@ def download_command(args: argparse.Namespace) -> int:
 def verify_command(args: argparse.Namespace) -> int:
     given = Path(args.path_or_name).expanduser()
     if given.is_file():
-        parsed = parse_medmnist_filename(given.name)
-        if parsed is None:
-            raise DataError(
-                f"Cannot tell which MedMNIST dataset {given} holds; name it <name>.npz "
-                f"or <name>_64.npz with <name> one of: {', '.join(MEDMNIST_3D)}"
-            )
-        name, size = parsed
-        return _print_verification(given, get_medmnist_info(name), size)
+        info, size = identify_medmnist_file(given)
+        return _print_verification(given, info, size)
     info = get_medmnist_info(args.path_or_name)
     path = resolve_data_dir(args.data_dir) / info.filename(args.size)
     return _print_verification(path, info, args.size)

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 from vivit.data.medmnist import load_medmnist, resolve_data_dir
-from vivit.data.registry import MEDMNIST_3D, parse_medmnist_filename
+from vivit.data.registry import MEDMNIST_3D, identify_medmnist_file
 from vivit.data.synthetic import synthetic_motion_bundle, synthetic_shapes_bundle
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError, DataError
@@ -54,15 +54,16 @@ def load_dataset(
         return make(size=size, **options)
     path = Path(name_or_path).expanduser()
     if path.is_dir():
-        import inspect
-
         from vivit.data.video import load_video_folder  # decoding stack only when needed
 
-        allowed = tuple(inspect.signature(load_video_folder).parameters)[1:]
-        _check_options(str(path), options, allowed)
         # Decode each clip once: the cache lives in the data folder unless told otherwise.
         options.setdefault("cache_dir", resolve_data_dir(data_dir) / "video-cache")
-        return load_video_folder(path, **options)
+        try:
+            return load_video_folder(path, **options)
+        except TypeError as error:
+            if "unexpected keyword argument" not in str(error):
+                raise
+            raise ConfigError(f"Video folder {path}: {error}; see vivit.data.video.load_video_folder") from None
     if path.is_file() and path.suffix == ".npz":
         return _load_npz_file(path, options)
     raise ConfigError(
@@ -72,15 +73,9 @@ def load_dataset(
 
 
 def _load_npz_file(path: Path, options: dict[str, Any]) -> DatasetBundle:
-    parsed = parse_medmnist_filename(path.name)
-    if parsed is None:
-        raise DataError(
-            f"Cannot tell which MedMNIST dataset {path} holds; name it as the official file, "
-            f"<name>.npz or <name>_64.npz with <name> one of: {', '.join(MEDMNIST_3D)}"
-        )
-    name, size = parsed
-    _check_options(name, options, allowed=())
-    return load_medmnist(name, size=size, path=path)
+    info, size = identify_medmnist_file(path)
+    _check_options(info.name, options, allowed=())
+    return load_medmnist(info.name, size=size, path=path)
 
 
 def _check_options(name: str, options: dict[str, Any], allowed: tuple[str, ...]) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, DataError
 
 ZENODO_RECORD = "https://zenodo.org/records/10519652/files"
 SIZES = (28, 64)
@@ -132,3 +132,16 @@ def parse_medmnist_filename(filename: str) -> tuple[str, int] | None:
     if stem in MEDMNIST_3D:
         return stem, 28
     return None
+
+
+def identify_medmnist_file(path: object) -> tuple[MedMNISTInfo, int]:
+    """The registry entry and cube side of a file named as the official one, else DataError."""
+    filename = getattr(path, "name", str(path))
+    parsed = parse_medmnist_filename(filename)
+    if parsed is None:
+        raise DataError(
+            f"Cannot tell which MedMNIST dataset {path} holds; name it as the official file, "
+            f"<name>.npz or <name>_64.npz with <name> one of: {', '.join(MEDMNIST_3D)}"
+        )
+    name, size = parsed
+    return MEDMNIST_3D[name], size

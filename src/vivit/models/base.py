@@ -94,6 +94,20 @@ class ViViT(nn.Module):
         return drop_path_schedule(config.drop_path_rate, num_blocks)
 
 
+class TokenGridViViT(ViViT):
+    """Variants whose blocks keep tokens as a (B, nt, ns, D) grid (Models 3 and 4); they
+    have no place for a class token, so they pool by the mean of all tokens."""
+
+    blocks: nn.ModuleList
+    norm: nn.LayerNorm
+
+    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        x = tokens  # (B, nt, ns, D)
+        for block in self.blocks:
+            x = block(x)
+        return self.norm(x).mean(dim=(1, 2))
+
+
 def class_token(dim: int) -> nn.Parameter:
     # A learned token needs no positional embedding of its own: any position vector
     # added to it would be absorbed into the learned token.

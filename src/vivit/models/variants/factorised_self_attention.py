@@ -3,15 +3,14 @@ time at each spatial position, then applies the MLP."""
 
 from __future__ import annotations
 
-import torch
 from torch import nn
 
-from vivit.models.base import ViViT
+from vivit.models.base import TokenGridViViT
 from vivit.models.config import ViViTConfig
 from vivit.models.layers.blocks import FactorisedSelfAttentionBlock
 
 
-class FactorisedSelfAttentionViViT(ViViT):
+class FactorisedSelfAttentionViViT(TokenGridViViT):
     def build_encoder(self, config: ViViTConfig) -> None:
         self.blocks = nn.ModuleList(
             FactorisedSelfAttentionBlock(
@@ -25,9 +24,3 @@ class FactorisedSelfAttentionViViT(ViViT):
             for p in self.drop_paths(config, config.depth)
         )
         self.norm = self.make_norm(config)
-
-    def encode(self, tokens: torch.Tensor) -> torch.Tensor:
-        x = tokens  # (B, nt, ns, D)
-        for block in self.blocks:
-            x = block(x)
-        return self.norm(x).mean(dim=(1, 2))
