@@ -72,3 +72,13 @@ def test_recipe_round_trips_through_its_dict() -> None:
     recipe = load_recipe("medmnist-protocol", ["train.ema_decay=0.999"])
     assert build_recipe(recipe.to_dict()) == recipe
     assert apply_overrides(recipe.to_dict(), []) == recipe.to_dict()
+
+
+def test_precision_auto_is_full_fp32_without_a_bf16_gpu() -> None:
+    import torch
+
+    recipe = load_recipe("keras-seed")
+    assert recipe.train.precision == "auto"
+    if not torch.cuda.is_available():
+        assert recipe.resolved_precision() == "32-true"
+    assert load_recipe("keras-seed", ["train.precision=bf16-mixed"]).resolved_precision() == "bf16-mixed"

@@ -56,8 +56,9 @@ class TrainSettings:
     label_smoothing: float = 0.0
     ema_decay: float | None = None
     compile: bool = False
-    # Lightning precision: "32-true", or "bf16-mixed" for bf16 autocast.
-    precision: str = "32-true"
+    # Lightning precision ("32-true", "bf16-mixed", ...); "auto" is bf16 autocast on a GPU
+    # that supports it and full fp32 elsewhere.
+    precision: str = "auto"
     # Which weights are tested: "last", or the best epoch by a validation metric ("val/auc").
     select: str = "last"
     early_stopping_patience: int | None = None
@@ -84,6 +85,14 @@ class Recipe:
 
     def to_dict(self) -> dict[str, Any]:
         return _plain(dataclasses.asdict(self))
+
+    def resolved_precision(self) -> str:
+        if self.train.precision != "auto":
+            return self.train.precision
+        import torch
+
+        on_bf16_gpu = self.train.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        return "bf16-mixed" if on_bf16_gpu else "32-true"
 
     def model_config(self, num_classes: int, input_shape: tuple[int, int, int, int]) -> ViViTConfig:
         """The model for data of `input_shape` (C, T, H, W) with `num_classes` classes."""

@@ -120,7 +120,7 @@ def make_trainer(recipe: Recipe, run_dir: Path, bundle: DatasetBundle) -> pl.Tra
         devices=train.devices,
         num_nodes=train.num_nodes,
         strategy="ddp" if distributed else "auto",
-        precision=train.precision,
+        precision=recipe.resolved_precision(),
         gradient_clip_val=recipe.optim.grad_clip,
         callbacks=callbacks,
         logger=CSVLogger(run_dir, name="logs", version=""),
