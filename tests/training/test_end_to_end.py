@@ -182,3 +182,20 @@ def test_training_options_work_together(tmp_path: Path) -> None:
     assert main(args) == 0
     lrs = [float(r["lr"]) for r in history(tmp_path / "run")]
     assert lrs[0] > lrs[1]  # cosine decays after the warm-up epoch
+
+
+def test_predict_on_a_real_video_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from tests.conftest import SHARED
+
+    clip = SHARED / "video" / "unlabeled_test.avi"
+    if not clip.exists():
+        pytest.skip(f"real clip {clip} not found (CI has it)")
+    from vivit.checkpoints import publish, save_model
+    from vivit.models import create_model
+
+    model = create_model("vivit-tiny-video", num_classes=3, input_size=(8, 64, 64), depth=2)
+    publish(tmp_path / "checkpoints", "last", "0001", lambda d: save_model(d, model, class_names=["run", "jump", "sit"]))
+    assert main(["predict", str(tmp_path), str(clip), "--top-k", "2", "--json"]) == 0
+    (prediction,) = json.loads(capsys.readouterr().out)
+    assert prediction["input"] == "unlabeled_test.avi"
+    assert len(prediction["top"]) == 2 and {c["class"] for c in prediction["top"]} <= {"run", "jump", "sit"}
