@@ -15,17 +15,12 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import SHARED_DATA
+from tests.reporting.browser import CHROMIUM, launch
 from vivit.cli.main import main
 
 TINY_MODEL = [
     "model.depth=1", "model.temporal_depth=1", "model.embed_dim=32", "model.num_heads=2", "model.head_dim=16",
     "model.mlp_dim=64", "data.batch_size=64",
-]
-CHROMIUM = os.environ.get("VIVIT_CHROMIUM", "/usr/bin/chromium")
-# Headless and quiet: no GPU, no sandbox (containers), nothing that phones home.
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
 
 
@@ -58,9 +53,12 @@ def motion_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def browser() -> Iterator[object]:
     if shutil.which(CHROMIUM) is None:
         pytest.skip(f"chromium not found at {CHROMIUM}: apt-get install chromium (or set VIVIT_CHROMIUM)")
-    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install 'vivit[test]' (playwright)")
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # chromium is there, so the page can be checked: a missing driver is a setup error
+        pytest.fail("playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
         yield chromium
         chromium.close()
 

@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from tests.conftest import REPO_ROOT
+from tests.reporting.browser import VIEWPORT
 from vivit.cli.main import main
 
 CAPTION = re.compile(r"^T: .+ \| P: .+ \(p=[01]\.\d\d\)$")
-DOCS_SCREENSHOT = REPO_ROOT / "docs" / "images" / "report.png"
 
 
 def build(run_dir: Path, *options: str) -> Path:
@@ -31,7 +28,7 @@ def test_report_opens_offline_with_every_image_loaded_and_every_sample_captioned
     request: pytest.FixtureRequest, browser, artifacts_dir: Path, run: str, samples: int
 ) -> None:
     index = build(request.getfixturevalue(run), "--samples", str(samples))
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page = browser.new_page(viewport=VIEWPORT)
     problems: list[str] = []
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     page.on("pageerror", lambda error: problems.append(str(error)))
@@ -48,12 +45,8 @@ def test_report_opens_offline_with_every_image_loaded_and_every_sample_captioned
     assert page.locator("#attention figure img").count() == 4
     assert problems == []
 
-    screenshot = artifacts_dir / f"report-{run.removesuffix('_run')}.png"
-    page.screenshot(path=str(screenshot), full_page=True)
+    page.screenshot(path=str(artifacts_dir / f"report-{run.removesuffix('_run')}.png"), full_page=True)
     page.close()
-    if run == "adrenal_run" and os.environ.get("VIVIT_UPDATE_DOCS_IMAGES"):
-        DOCS_SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(screenshot, DOCS_SCREENSHOT)
 
 
 def test_report_writes_only_the_gifs_it_shows_and_replaces_an_older_report(motion_run: Path) -> None:

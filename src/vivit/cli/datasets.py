@@ -14,7 +14,6 @@ from vivit.data.registry import (
     get_medmnist_info,
     identify_medmnist_file,
 )
-from vivit.errors import DataError
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

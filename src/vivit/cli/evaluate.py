@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     from vivit.checkpoints import load_model, resolve_checkpoint
     from vivit.errors import ConfigError
     from vivit.evaluation.evaluate import evaluate_model
-    from vivit.training.run import load_run_recipe, load_bundle, write_json
+    from vivit.training.run_dir import load_bundle, load_run_recipe, write_json
 
     recipe = load_run_recipe(args.run_dir, data_dir=args.data_dir)
     choice = args.checkpoint or ("last" if recipe.train.select == "last" else "best")

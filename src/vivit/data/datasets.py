@@ -16,7 +16,7 @@ from vivit.data.medmnist import load_medmnist, resolve_data_dir
 from vivit.data.registry import MEDMNIST_3D, identify_medmnist_file
 from vivit.data.synthetic import synthetic_motion_bundle, synthetic_shapes_bundle
 from vivit.data.types import DatasetBundle
-from vivit.errors import ConfigError, DataError
+from vivit.errors import ConfigError
 
 # Each synthetic dataset's generator and the options it takes besides `size`.
 SYNTHETIC: dict[str, tuple[Callable[..., DatasetBundle], tuple[str, ...]]] = {

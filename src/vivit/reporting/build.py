@@ -24,7 +24,7 @@ from vivit.reporting.metrics import confusion_matrix, one_vs_rest_roc, per_class
 from vivit.reporting.predictions import SplitPredictions, pick_samples, predict_split
 from vivit.reporting.run_files import read_history, read_metrics
 from vivit.training.recipe import Recipe
-from vivit.training.run import CONFIG_FILE, load_bundle, load_run_recipe
+from vivit.training.run_dir import CONFIG_FILE, load_bundle, load_run_recipe
 
 REPORT_DIR = "report"
 ATTENTION_SAMPLES = 4
@@ -76,11 +76,7 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
             attention_card(out, model, split.images[i], predictions, int(i), class_names)
             for i in chosen[:ATTENTION_SAMPLES]
         ],
-        attention_note=(
-            f"Last-layer attention of the pooled representation ({PAPER_NAMES[model.config.variant]}), "
-            "traced back to the input tokens and drawn over each slice/frame: left the input, right the overlay, "
-            "coloured from each sample's least (dark) to its most attended token (bright)."
-        ),
+        attention_note=attention_note(model, tuple(split.images.shape[2:])),
     )
     index = out / "index.html"
     index.write_text(render(page), encoding="utf-8")
@@ -131,6 +127,17 @@ def samples_note(settings: ReportSettings, shown: int, total: int) -> str:
         extra = f" (the model makes only {shown} mistakes)" if shown < settings.samples else ""
         return f"The {shown} most confident mistakes of {total} {settings.split} samples{extra}; red marks a mistake."
     return f"{shown} of {total} {settings.split} samples drawn at random (seed {settings.seed}); red marks a mistake."
+
+
+def attention_note(model: ViViT, size: tuple[int, int, int]) -> str:
+    note = (
+        f"Last-layer attention of the pooled representation ({PAPER_NAMES[model.config.variant]}), "
+        "traced back to the input tokens and drawn over each slice/frame: left the input, right the overlay, "
+        "coloured from each sample's least (dark) to its most attended token (bright)."
+    )
+    if np.isnan(tokens_to_voxels(np.ones(model.tokenizer.grid(size)), model, size)).any():
+        note += " Uncoloured edges (or slices) are voxels no token sees: 'valid' tokenisation drops the remainder."
+    return note
 
 
 def sample_caption(predictions: SplitPredictions, i: int, class_names: list[str]) -> str:

@@ -11,8 +11,6 @@ A run directory holds:
 from __future__ import annotations
 
 import datetime
-import json
-import os
 import warnings
 from pathlib import Path
 from typing import Any
@@ -23,7 +21,6 @@ from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 
 from vivit.checkpoints import load_model, resolve_checkpoint
-from vivit.data.datasets import load_dataset
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
 from vivit.evaluation.evaluate import evaluate_model
@@ -31,15 +28,8 @@ from vivit.evaluation.metrics import scalars
 from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
 from vivit.training.module import ViViTClassifier
-from vivit.training.recipe import Recipe, build_recipe
-
-CONFIG_FILE = "config.yaml"
-
-
-def load_bundle(recipe: Recipe) -> DatasetBundle:
-    data = recipe.data
-    return load_dataset(data.dataset, size=data.size, data_dir=data.data_dir, **data.options)
-
+from vivit.training.recipe import Recipe
+from vivit.training.run_dir import CONFIG_FILE, dataset_summary, load_bundle, load_run_recipe, write_json
 
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
@@ -62,18 +52,6 @@ def train(recipe: Recipe, run_dir: Path | None = None) -> Path:
     resolved = {**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)}
     (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False))
     return _fit(recipe, bundle, run_dir, resume_from=None)
-
-
-def load_run_recipe(run_dir: Path, data_dir: str | None = None) -> Recipe:
-    """The recipe a run was trained with, from its config.yaml."""
-    config_path = run_dir / CONFIG_FILE
-    if not config_path.exists():
-        raise ConfigError(f"{run_dir} is not a run directory ({CONFIG_FILE} is missing)")
-    saved = yaml.safe_load(config_path.read_text())
-    saved = {k: v for k, v in saved.items() if k not in ("resolved_model", "dataset")}
-    if data_dir is not None:
-        saved["data"] = {**saved.get("data", {}), "data_dir": data_dir}
-    return build_recipe(saved)
 
 
 def resume(run_dir: Path, data_dir: str | None = None) -> Path:
@@ -146,19 +124,3 @@ def write_final_metrics(recipe: Recipe, bundle: DatasetBundle, run_dir: Path) ->
         write_json(run_dir / "evaluation" / f"{split}.json", {"checkpoint": choice, "class_names": list(bundle.class_names), **full})
     write_json(run_dir / "metrics.json", result)
     return result
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    staging = path.with_suffix(".json.tmp")
-    staging.write_text(json.dumps(data, indent=2))
-    os.replace(staging, path)
-
-
-def dataset_summary(bundle: DatasetBundle) -> dict[str, Any]:
-    return {
-        "name": bundle.name,
-        "task": bundle.task,
-        "class_names": list(bundle.class_names),
-        "input_shape": list(bundle.input_shape),
-        "split_sizes": {k: len(v) for k, v in bundle.splits.items()},
-    }
