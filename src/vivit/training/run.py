@@ -11,6 +11,7 @@ A run directory holds:
 from __future__ import annotations
 
 import datetime
+import logging
 import warnings
 from pathlib import Path
 from typing import Any
@@ -70,11 +71,15 @@ def _fit(recipe: Recipe, bundle: DatasetBundle, run_dir: Path, resume_from: Path
     module = ViViTClassifier(recipe, model_config, bundle, steps_per_epoch)
     if recipe.train.compile:
         module.model.compile()
+    # One line per epoch is ours to print; Lightning's banners and tips only add noise.
+    logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
     trainer = make_trainer(recipe, run_dir, bundle)
     with warnings.catch_warnings():
         # Our loaders are plain iterables with no workers by design.
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*is an invalid version and will not be supported.*")
+        warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
+        warnings.filterwarnings("ignore", ".*LeafSpec.*is deprecated.*")
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
     if trainer.is_global_zero:
         write_final_metrics(recipe, bundle, run_dir)
