@@ -55,7 +55,8 @@ def write_doc(recipe: str, dataset: str, seeds: list[int], run_dirs: list[Path],
     per_seed = []
     for seed, run_dir in zip(seeds, run_dirs):
         test = json.loads((run_dir / "metrics.json").read_text())["test"]
-        per_seed.append(f"| {seed} | " + " | ".join(f"{test.get(k, float('nan')):.4f}" for k in ("accuracy", "top5", "auc")) + " |")
+        cells = [f"{test[k]:.4f}" if k in test else "–" for k in ("accuracy", "top5", "auc")]  # no top-5 for binary tasks
+        per_seed.append(f"| {seed} | " + " | ".join(cells) + " |")
     rows = "\n".join(
         f"| {key} | {mean:.4f} | {std:.4f} |" for key, (mean, std) in summary.items()
     )

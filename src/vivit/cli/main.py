@@ -16,11 +16,11 @@ from vivit.errors import VivitError
 def build_parser() -> argparse.ArgumentParser:
     # Subcommand modules are imported here, not at module level, so `vivit --help`
     # stays fast and one broken subcommand cannot hide the others' errors.
-    from vivit.cli import datasets, evaluate, models, predict, report, train
+    from vivit.cli import datasets, evaluate, export, models, predict, report, sweep, train
 
     parser = argparse.ArgumentParser(prog="vivit", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (train, evaluate, predict, report, datasets, models):
+    for module in (train, evaluate, predict, report, sweep, export, datasets, models):
         module.register(subparsers)
     return parser
 

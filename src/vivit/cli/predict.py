@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("predict", help="classify .npy/.npz volumes or video files with a trained run")
+    parser = subparsers.add_parser("predict", help="classify .npy/.npz volumes, NIfTI files, DICOM folders or videos with a trained run")
     parser.add_argument("run_dir", type=Path, help="a run directory or a checkpoint directory")
     parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
     parser.add_argument("--top-k", type=int, default=5)

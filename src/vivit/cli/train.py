@@ -17,6 +17,7 @@ FLAG_KEYS = {
     "seed": "train.seed",
     "devices": "train.devices",
     "num_nodes": "train.num_nodes",
+    "init": "train.init",
 }
 
 
@@ -38,6 +39,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--num-nodes", type=int)
     parser.add_argument("--data-dir", help="folder of dataset files (default $VIVIT_DATA_DIR, else a user cache)")
     parser.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<dataset>-seed<S>-<time>)")
+    parser.add_argument("--init", help="start from pretrained weights: an HF ViViT directory or an image ViT (timm/HF) file")
     parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a stopped run")
     parser.add_argument("overrides", nargs="*", metavar="key=value")
     parser.set_defaults(func=run)

@@ -18,7 +18,8 @@ def evaluate_model(
     """Accuracy, top-5 (> 5 classes), AUC, loss, per-class accuracy and confusion matrix."""
     was_training = model.training
     model.eval().to(device)
-    metrics = ClassificationMetrics(num_classes).to(device)
+    # The whole split is here: nothing to gather, even when called on rank 0 of a DDP run.
+    metrics = ClassificationMetrics(num_classes, sync_across_ranks=False).to(device)
     for video, labels in BatchLoader(split, batch_size, device=device):
         metrics.update(model(video), labels)
     model.train(was_training)

@@ -23,15 +23,18 @@ from torchmetrics.classification import (
 class ClassificationMetrics(nn.Module):
     """Accumulates logits and labels over batches (and ranks); `compute()` gives the summary."""
 
-    def __init__(self, num_classes: int) -> None:
+    def __init__(self, num_classes: int, sync_across_ranks: bool = True) -> None:
         super().__init__()
         self.num_classes = num_classes
-        self.accuracy = MulticlassAccuracy(num_classes, average="micro")
-        self.top5 = MulticlassAccuracy(num_classes, top_k=5, average="micro") if num_classes > 5 else None
-        self.auc = BinaryAUROC() if num_classes == 2 else MulticlassAUROC(num_classes, average="macro")
-        self.confusion = MulticlassConfusionMatrix(num_classes)
+        # Training shards a split across DDP ranks, so compute() gathers every rank's
+        # states; a whole-split evaluation runs on rank 0 alone and must not wait for peers.
+        sync = {"sync_on_compute": sync_across_ranks}
+        self.accuracy = MulticlassAccuracy(num_classes, average="micro", **sync)
+        self.top5 = MulticlassAccuracy(num_classes, top_k=5, average="micro", **sync) if num_classes > 5 else None
+        self.auc = BinaryAUROC(**sync) if num_classes == 2 else MulticlassAUROC(num_classes, average="macro", **sync)
+        self.confusion = MulticlassConfusionMatrix(num_classes, **sync)
         # A torchmetrics state, not a module buffer: weight averaging (EMA) swaps buffers.
-        self.loss = MeanMetric()
+        self.loss = MeanMetric(**sync)
 
     def update(self, logits: torch.Tensor, labels: torch.Tensor) -> None:
         logits = logits.detach().float()

@@ -1,4 +1,5 @@
-"""Read what a user asks us to classify: .npy/.npz volumes or stacks, and video files.
+"""Read what a user asks us to classify: .npy/.npz volumes or stacks, NIfTI files, DICOM
+folders and video files.
 
 Every input becomes a float tensor (C, T, H, W) in [0, 1] for the model it is meant for.
 """
@@ -12,6 +13,7 @@ import numpy as np
 import torch
 
 from vivit.errors import DataError
+from vivit.inference.medical import is_nifti, read_medical
 from vivit.models.config import ViViTConfig
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
@@ -20,6 +22,10 @@ VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
 def read_inputs(path: str | Path, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
     """(name, (C, T, H, W) float tensor) for each sample the file holds."""
     path = Path(path)
+    if path.is_dir() or is_nifti(path):  # a DICOM series is a folder of slices
+        if not path.exists():
+            raise DataError(f"Input {path} does not exist")
+        return [(path.name, _to_model(read_medical(path, config.input_size), config, path.name))]
     if not path.is_file():
         raise DataError(f"Input {path} does not exist or is not a file")
     suffix = path.suffix.lower()
@@ -32,7 +38,10 @@ def read_inputs(path: str | Path, config: ViViTConfig) -> list[tuple[str, torch.
 
         clip = decode_clip(path, config.input_size[0], config.input_size[1:])  # uint8 (3, T, H, W)
         return [(path.name, _to_model(torch.from_numpy(np.ascontiguousarray(clip)), config, path.name))]
-    raise DataError(f"Input {path} has an unknown type '{suffix}'; give a .npy, .npz or video ({', '.join(VIDEO_SUFFIXES)})")
+    raise DataError(
+        f"Input {path} has an unknown type '{suffix}'; give a .npy, .npz, .nii/.nii.gz, a DICOM folder "
+        f"or a video ({', '.join(VIDEO_SUFFIXES)})"
+    )
 
 
 def _load_npy(path: Path) -> np.ndarray:

@@ -16,6 +16,7 @@ from vivit.models.config import ViViTConfig
 from vivit.evaluation.metrics import ClassificationMetrics, scalars
 from vivit.training.recipe import Recipe
 from vivit.training.schedules import lr_multiplier
+from vivit.transfer.finetune import freeze_spatial_encoder, init_from_pretrained
 
 
 def epoch_seed(seed: int, epoch: int, stream: int) -> int:
@@ -31,6 +32,10 @@ class ViViTClassifier(pl.LightningModule):
         self.steps_per_epoch = steps_per_epoch
         torch.manual_seed(recipe.train.seed)  # the initial weights depend on the seed alone
         self.model: ViViT = build_model(model_config)
+        if recipe.train.init:
+            init_from_pretrained(self.model, recipe.train.init, recipe.train.kernel_init)
+        if recipe.train.freeze_spatial:
+            freeze_spatial_encoder(self.model)
         self.augmenter = BatchAugmenter(
             AugmentConfig.from_dict(recipe.augment),
             model_config.num_classes,
@@ -89,6 +94,8 @@ class ViViTClassifier(pl.LightningModule):
         """Weight decay on matrices and kernels only, not on biases, norms, tokens or positions."""
         decay, no_decay = [], []
         for name, parameter in self.model.named_parameters():
+            if not parameter.requires_grad:  # frozen for fine-tuning (train.freeze_spatial)
+                continue
             is_matrix = parameter.ndim >= 2 and "pos_embedding" not in name and "cls" not in name
             (decay if is_matrix else no_decay).append(parameter)
         weight_decay = self.recipe.optim.weight_decay

@@ -65,6 +65,12 @@ class TrainSettings:
     accelerator: str = "auto"
     devices: int = 1
     num_nodes: int = 1
+    # Pretrained weights to start from: an HF ViViT directory or an image ViT file/directory.
+    init: str | None = None
+    # Image ViT -> tubelet kernel: "inflate" (tiled over t, divided by t) or "central" (middle frame).
+    kernel_init: str = "inflate"
+    # Model 2 only: train the temporal encoder and head, keep the spatial encoder as initialised.
+    freeze_spatial: bool = False
 
 
 SECTIONS = {"data": DataSettings, "optim": OptimSettings, "train": TrainSettings}
@@ -177,6 +183,8 @@ def _check(recipe: Recipe) -> None:
         raise ConfigError(
             f"Unknown train.select '{recipe.train.select}'; choose 'last' or one of: {', '.join(SELECTABLE_METRICS)}"
         )
+    if recipe.train.kernel_init not in ("inflate", "central"):
+        raise ConfigError(f"Unknown train.kernel_init '{recipe.train.kernel_init}'; choose one of: inflate, central")
     if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
         raise ConfigError("train.epochs and data.batch_size must be at least 1")
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.

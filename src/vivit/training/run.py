@@ -44,15 +44,18 @@ def prepare_run_dir(run_dir: Path) -> None:
     run_dir.mkdir(parents=True, exist_ok=True)
 
 
-def train(recipe: Recipe, run_dir: Path | None = None) -> Path:
-    """Train `recipe` into `run_dir` (default runs/<recipe>-<dataset>-seed<S>-<time>); return it."""
+def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.Callback] | None = None) -> Path:
+    """Train `recipe` into `run_dir` (default runs/<recipe>-<dataset>-seed<S>-<time>); return it.
+
+    `extra_callbacks` join the trainer's own (a sweep's pruning callback, for one).
+    """
     run_dir = run_dir or default_run_dir(recipe)
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     prepare_run_dir(run_dir)
     resolved = {**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)}
     (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False))
-    return _fit(recipe, bundle, run_dir, resume_from=None)
+    return _fit(recipe, bundle, run_dir, resume_from=None, extra_callbacks=extra_callbacks)
 
 
 def resume(run_dir: Path, data_dir: str | None = None) -> Path:
@@ -63,7 +66,9 @@ def resume(run_dir: Path, data_dir: str | None = None) -> Path:
     return _fit(recipe, bundle, run_dir, resume_from=state if state.exists() else None)
 
 
-def _fit(recipe: Recipe, bundle: DatasetBundle, run_dir: Path, resume_from: Path | None) -> Path:
+def _fit(
+    recipe: Recipe, bundle: DatasetBundle, run_dir: Path, resume_from: Path | None, extra_callbacks: list[pl.Callback] | None = None
+) -> Path:
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     datamodule = ViViTDataModule(bundle, recipe.data, recipe.train.seed)
@@ -73,20 +78,24 @@ def _fit(recipe: Recipe, bundle: DatasetBundle, run_dir: Path, resume_from: Path
         module.model.compile()
     # One line per epoch is ours to print; Lightning's banners and tips only add noise.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = make_trainer(recipe, run_dir, bundle)
+    trainer = make_trainer(recipe, run_dir, bundle, extra_callbacks)
     with warnings.catch_warnings():
         # Our loaders are plain iterables with no workers by design.
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
         warnings.filterwarnings("ignore", ".*is an invalid version and will not be supported.*")
         warnings.filterwarnings("ignore", ".*smaller than the logging interval.*")
         warnings.filterwarnings("ignore", ".*LeafSpec.*is deprecated.*")
+        # Validation metrics are torchmetrics states gathered from every rank before they are logged.
+        warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
     if trainer.is_global_zero:
         write_final_metrics(recipe, bundle, run_dir)
     return run_dir
 
 
-def make_trainer(recipe: Recipe, run_dir: Path, bundle: DatasetBundle) -> pl.Trainer:
+def make_trainer(
+    recipe: Recipe, run_dir: Path, bundle: DatasetBundle, extra_callbacks: list[pl.Callback] | None = None
+) -> pl.Trainer:
     train = recipe.train
     info = {"class_names": list(bundle.class_names), "dataset": bundle.name, "recipe": recipe.name}
     callbacks: list[pl.Callback] = [RunRecorder(run_dir, train.select, info, epochs=train.epochs)]
@@ -96,6 +105,7 @@ def make_trainer(recipe: Recipe, run_dir: Path, bundle: DatasetBundle) -> pl.Tra
         metric = train.select if train.select != "last" else "val/loss"
         mode = "min" if metric == "val/loss" else "max"
         callbacks.append(EarlyStopping(metric, patience=train.early_stopping_patience, mode=mode))
+    callbacks += extra_callbacks or []
     distributed = train.devices * train.num_nodes > 1
     return pl.Trainer(
         max_epochs=train.epochs,

@@ -32,7 +32,9 @@ class SelfAttention(nn.Module):
     def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(..., N, D) -> q, k, v each (..., heads, N, head_dim)."""
         qkv = self.qkv(x).unflatten(-1, (3, self.num_heads, self.head_dim))  # (..., N, 3, H, Dh)
-        q, k, v = qkv.movedim(-3, 0).transpose(-3, -2).unbind(0)
+        # unbind + transpose rather than movedim(-3, 0): the ONNX exporter writes movedim's
+        # negative axis into a Transpose perm, which onnxruntime rejects.
+        q, k, v = (t.transpose(-3, -2) for t in qkv.unbind(-3))  # each (..., H, N, Dh)
         return q, k, v
 
     def merge_heads(self, out: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,27 @@
+"""`vivit export RUN_DIR --format onnx|torchscript`: a model file that runs without vivit."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser("export", help="export a trained model to ONNX or TorchScript")
+    parser.add_argument("run_dir", type=Path, help="a run directory or a checkpoint directory")
+    parser.add_argument("--format", choices=("onnx", "torchscript"), default="onnx")
+    parser.add_argument("--out", type=Path, help="output file (default RUN_DIR/export/model.onnx or model.pt)")
+    parser.add_argument("--dynamic-batch", action="store_true", help="ONNX: accept any batch size (TorchScript always does)")
+    parser.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from vivit.checkpoints import load_model
+    from vivit.export.exporters import SUFFIXES, export_model
+
+    model = load_model(args.run_dir)
+    out = args.out or args.run_dir / "export" / f"model{SUFFIXES[args.format]}"
+    export_model(model, args.format, out, args.dynamic_batch)
+    size = model.config.input_size
+    print(f"wrote {out} (input 'video' (B, {model.config.in_channels}, {size[0]}, {size[1]}, {size[2]}) float in [0, 1])")
+    return 0

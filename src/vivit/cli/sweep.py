@@ -1,0 +1,105 @@
+"""`vivit sweep`: search recipe hyper-parameters with Optuna; `vivit sweep-report`: its page."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from vivit.cli.train import FLAG_KEYS
+
+if TYPE_CHECKING:
+    from vivit.sweeps.study import SweepSettings
+
+# The types of `vivit train`'s shorthand flags; any flag not listed here is text.
+INT_FLAGS = ("size", "batch_size", "epochs", "seed", "devices", "num_nodes")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "sweep",
+        help="search hyper-parameters of a recipe with Optuna",
+        description="Run trials of a recipe with keys drawn from a search space; every trial is a run directory. "
+        "Processes given the same --storage and --study share one study; rerunning a stopped sweep continues it.",
+    )
+    parser.add_argument("--recipe", default="keras-seed", help="shipped recipe name or YAML path (default keras-seed)")
+    parser.add_argument("--space", type=Path, help="search space YAML (default: the shipped vivit/sweeps/spaces/default.yaml)")
+    parser.add_argument("--trials", type=int, required=True, help="trials the study should hold, finished or pruned, in all")
+    parser.add_argument("--storage", help="SQLAlchemy URL of the study (default sqlite:///runs/sweeps.db)")
+    parser.add_argument("--study", help="study name (default <recipe>-<dataset>)")
+    parser.add_argument("--workers", type=int, default=1, help="worker processes on this machine (default 1)")
+    parser.add_argument("--metric", default="val/auc", help="validation metric to optimise and prune on (default val/auc)")
+    parser.add_argument("--timeout", type=float, help="seconds after which a worker starts no new trial")
+    parser.add_argument("--heartbeat", type=int, default=20, help="seconds between trial heartbeats; a trial silent for twice as long is failed and retried")
+    parser.add_argument("--out", type=Path, help="folder of the trials, best recipe and report (default runs/sweeps/<study>)")
+    for name in FLAG_KEYS:  # every `vivit train` shorthand, passed through to each trial
+        flag = "--" + name.replace("_", "-")
+        parser.add_argument(flag, type=int if name in INT_FLAGS else str, help=f"as in `vivit train` ({FLAG_KEYS[name]})")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="recipe overrides applied to every trial")
+    parser.set_defaults(func=run)
+
+    report = subparsers.add_parser("sweep-report", help="write the HTML report of sweep studies")
+    report.add_argument("studies", nargs="+", metavar="STUDY", help="study names")
+    report.add_argument("--storage", help="SQLAlchemy URL of the studies (default sqlite:///runs/sweeps.db)")
+    report.add_argument("--out", type=Path, help="report folder (default runs/sweeps/<study>/report)")
+    report.set_defaults(func=run_report)
+
+
+def settings_from(args: argparse.Namespace) -> SweepSettings:
+    from vivit.cli.train import overrides_from
+    from vivit.sweeps.space import load_space
+    from vivit.sweeps.study import DEFAULT_STORAGE, SweepSettings
+    from vivit.training.recipe import load_recipe
+
+    overrides = overrides_from(args)
+    recipe = load_recipe(args.recipe, overrides)
+    study = args.study or f"{recipe.name}-{Path(str(recipe.data.dataset)).name}"
+    return SweepSettings(
+        recipe=args.recipe,
+        overrides=tuple(overrides),
+        space=tuple(load_space(args.space)),
+        trials=args.trials,
+        storage=args.storage or DEFAULT_STORAGE,
+        study=study,
+        out=args.out or Path("runs") / "sweeps" / study,
+        metric=args.metric,
+        seed=recipe.train.seed,
+        timeout=args.timeout,
+        heartbeat=args.heartbeat,
+        workers=args.workers,
+    )
+
+
+def require_optuna() -> None:
+    from vivit.errors import ConfigError
+
+    try:
+        import optuna  # noqa: F401
+    except ImportError:
+        raise ConfigError("vivit sweep needs Optuna, which is not installed; pip install 'vivit[sweep]'") from None
+
+
+def run(args: argparse.Namespace) -> int:
+    require_optuna()
+    from vivit.sweeps.report import write_report
+    from vivit.sweeps.study import run_sweep, write_best_recipe
+
+    settings = settings_from(args)
+    study = run_sweep(settings)
+    page = write_report([study], settings.out / "report")
+    best = write_best_recipe(study, settings.out / "best-recipe.yaml")
+    print(f"study {settings.study}: best {settings.metric} {study.best_value:.4f} (trial {study.best_trial.number})")
+    print(f"best recipe: {best}  (vivit train --recipe {best})")
+    print(f"report: {page}")
+    return 0
+
+
+def run_report(args: argparse.Namespace) -> int:
+    require_optuna()
+    from vivit.sweeps.report import write_report
+    from vivit.sweeps.study import DEFAULT_STORAGE, load_study
+
+    studies = [load_study(args.storage or DEFAULT_STORAGE, name) for name in args.studies]
+    out = args.out or Path("runs") / "sweeps" / args.studies[0] / "report"
+    print(f"report: {write_report(studies, out)}")
+    return 0

@@ -1,0 +1,72 @@
+"""Start training from pretrained weights, and freeze what fine-tuning leaves alone."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch.nn.functional as F
+
+from vivit.errors import CheckpointError, ConfigError
+from vivit.models import ViViT
+from vivit.transfer.hf_vivit import is_hf_vivit_dir, load_hf_vivit
+from vivit.transfer.image_vit import init_from_image_vit
+
+
+def init_from_pretrained(model: ViViT, path: str | Path, kernel_init: str = "inflate") -> str:
+    """Load an HF ViViT directory or an image ViT (file or HF directory) into `model`.
+
+    Returns which kind it was. The classifier keeps its fresh initialisation: the
+    pretrained classes are not the ones being trained.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise CheckpointError(f"Initial weights {path} do not exist; give an HF ViViT directory or an image ViT file")
+    if is_hf_vivit_dir(path):
+        _load_matching(model, load_hf_vivit(path), path)
+        return "hf-vivit"
+    init_from_image_vit(model, path, kernel_init)
+    return "image-vit"
+
+
+def _load_matching(model: ViViT, source: ViViT, path: Path) -> None:
+    """Every weight but the classifier, positions resized per axis when the grids differ."""
+    if model.config.variant != "spatio_temporal" or model.config.pooling != "cls":
+        raise ConfigError(
+            f"{path} is an HF ViViT (Model 1 with a class token); train it with model.variant=spatio_temporal model.pooling=cls"
+        )
+    own = model.state_dict()
+    state = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
+    table = state["pos_embedding.table"]  # (1, nt, nh, nw, D)
+    if model.config.pos_embedding != "learned":
+        raise ConfigError(f"{path} has learned positions; train it with model.pos_embedding=learned")
+    if table.shape != own["pos_embedding.table"].shape:
+        resized = F.interpolate(table.movedim(-1, 1), size=model.grid, mode="trilinear", align_corners=False)
+        state["pos_embedding.table"] = resized.movedim(1, -1)
+    for key, tensor in state.items():
+        if key not in own or own[key].shape != tensor.shape:
+            shape = tuple(own[key].shape) if key in own else "nothing"
+            raise CheckpointError(
+                f"HF ViViT {path}: {key} has shape {tuple(tensor.shape)} but the model has {shape}; "
+                f"use the checkpoint's architecture (embed_dim, depth, heads, mlp_dim, tubelet_size, in_channels)"
+            )
+    model.load_state_dict(state, strict=False)
+
+
+def freeze_spatial_encoder(model: ViViT) -> list[str]:
+    """Model 2: freeze tokenizer, positions and the spatial transformer; train the temporal
+    transformer and the head only. Returns the frozen parameter names."""
+    if model.config.variant != "factorised_encoder":
+        raise ConfigError(
+            f"train.freeze_spatial needs variant 'factorised_encoder' (Model 2), which has a spatial encoder; "
+            f"got '{model.config.variant}'"
+        )
+    spatial = ("tokenizer.", "pos_embedding.", "spatial_cls", "spatial_blocks.", "spatial_norm.")
+    frozen = []
+    for name, parameter in model.named_parameters():
+        if name.startswith(spatial):
+            parameter.requires_grad_(False)
+            frozen.append(name)
+    return frozen
+
+
+__all__ = ["freeze_spatial_encoder", "init_from_pretrained"]

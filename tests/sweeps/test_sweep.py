@@ -1,0 +1,74 @@
+"""Sweeps as users run them: parallel workers share one study, a kill loses nothing,
+and the best trial comes back as a recipe that `vivit train` takes."""
+
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import yaml
+
+from tests.sweeps.sweeps import (
+    TINY_TRIAL,
+    assert_sweep_reached,
+    finish,
+    start_sweep,
+    sweep_command,
+    trials_of,
+)
+from tests.training.test_end_to_end import history, vivit_cli
+
+
+def test_two_workers_share_one_sqlite_study_and_the_best_recipe_trains(tmp_path: Path) -> None:
+    storage = f"sqlite:///{tmp_path / 'sweeps.db'}"
+    out = finish(start_sweep(sweep_command(tmp_path, storage, "parallel", 4, "--workers", "2")))
+    done = assert_sweep_reached(storage, "parallel", 4)
+    for trial in done:  # every trial is a normal run directory
+        assert (Path(trial.user_attrs["run_dir"]) / "config.yaml").exists()
+    assert "best recipe:" in out
+    assert (tmp_path / "parallel" / "report" / "index.html").exists()
+    best = tmp_path / "parallel" / "best-recipe.yaml"
+    recipe = yaml.safe_load(best.read_text())
+    winner = max((t for t in done if t.state.name == "COMPLETE"), key=lambda t: t.value)
+    assert recipe["optim"]["lr"] == winner.params["optim.lr"]
+    result = vivit_cli("train", "--recipe", str(best), "--epochs", "1", "--out", str(tmp_path / "retrain"))
+    assert result.returncode == 0, result.stderr
+    assert len(history(tmp_path / "retrain")) == 1
+
+
+def test_a_killed_worker_leaves_a_study_that_a_restart_completes(tmp_path: Path) -> None:
+    """kill -9 in the second trial; the restart fails that trial and retries its parameters."""
+    storage = f"sqlite:///{tmp_path / 'sweeps.db'}"
+    command = sweep_command(tmp_path, storage, "killed", 3, "--heartbeat", "1")
+    worker = start_sweep(command)
+    deadline = time.time() + 300
+    while not (tmp_path / "killed" / "trial-0001" / "checkpoints").exists() and worker.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
+    states = {t.number: t.state.name for t in trials_of(storage, "killed")}
+    assert states[1] == "RUNNING", states  # what the kill left behind
+    time.sleep(2.5)  # the grace period (2 heartbeats) passes: the trial is stale
+    finish(start_sweep(command))
+    trials = {t.number: t for t in trials_of(storage, "killed")}
+    assert trials[1].state.name == "FAIL"
+    retried = [t for t in trials.values() if t.system_attrs.get("failed_trial") == 1]
+    assert len(retried) == 1 and retried[0].params == trials[1].params
+    done = [t for t in trials.values() if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(done) == 3 and [n for n, t in trials.items() if t not in done] == [1]
+
+
+def test_a_sweep_with_a_bad_space_key_ends_with_one_line(tmp_path: Path) -> None:
+    (tmp_path / "space.yaml").write_text("optim.lrr: {type: float, low: 0.1, high: 1}\n")
+    result = vivit_cli("sweep", "--trials", "2", "--space", str(tmp_path / "space.yaml"), "--storage",
+                       f"sqlite:///{tmp_path / 's.db'}", *TINY_TRIAL)
+    assert result.returncode == 2
+    assert "Unknown key 'optim.lrr'" in result.stderr and "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_report_of_an_unknown_study_names_the_known_ones(tmp_path: Path) -> None:
+    result = vivit_cli("sweep-report", "nope", "--storage", f"sqlite:///{tmp_path / 's.db'}")
+    assert result.returncode == 2
+    assert "No study 'nope'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
