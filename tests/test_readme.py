@@ -21,4 +21,6 @@ def test_ci_runs_the_readme_test_command() -> None:
     pytest_part = readme_commands()[1].split("&&")[-1].strip()
     ci_script = (REPO_ROOT / ".ci" / "run").read_text()
     assert pytest_part in ci_script
+    extras = re.search(r'-e "(\.\[[a-z,]+\])"', readme_commands()[1]).group(1)
+    assert f'-e "{extras}"' in ci_script, "CI must install the extras the README's test command installs"
     assert "pip install -q torch==2.13.0" in ci_script
