@@ -16,6 +16,7 @@ from tests.sweeps.sweeps import assert_sweep_reached, finish, start_sweep, sweep
 URL = os.environ.get("VIVIT_TEST_POSTGRES_URL")
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not URL, reason="VIVIT_TEST_POSTGRES_URL is not set; `eval \"$(.ci/postgres.sh start)\"` starts a server")
 def test_two_sweep_processes_share_one_postgres_study(tmp_path: Path) -> None:
     study = f"pg-{uuid.uuid4().hex[:8]}"  # the server outlives the test: a fresh study each time

@@ -27,6 +27,8 @@ DETERMINISTIC_TINY = [
 # Float sums in another order, over 9 Adam steps: observed differences are <= 3e-7 (float32).
 TOLERANCE = 1e-5
 
+pytestmark = pytest.mark.slow
+
 
 def rows(run_dir: Path) -> list[dict[str, str]]:
     with open(run_dir / "history.csv") as handle:
