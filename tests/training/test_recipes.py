@@ -82,3 +82,30 @@ def test_precision_auto_is_full_fp32_without_a_bf16_gpu() -> None:
     if not torch.cuda.is_available():
         assert recipe.resolved_precision() == "32-true"
     assert load_recipe("keras-seed", ["train.precision=bf16-mixed"]).resolved_precision() == "bf16-mixed"
+
+
+def test_limit_train_batches_trains_on_that_many_batches_per_epoch(tmp_path) -> None:
+    import lightning.pytorch as pl
+
+    from vivit.training.run import train
+
+    seen: list[int] = []
+
+    class CountBatches(pl.Callback):
+        def on_train_batch_end(self, trainer, module, outputs, batch, batch_idx) -> None:  # noqa: ANN001
+            seen.append(batch_idx)
+
+    tiny = ["model.depth=1", "model.embed_dim=32", "model.num_heads=2", "model.head_dim=16", "model.mlp_dim=64"]
+    # 48 training samples in batches of 16 would be 3 batches an epoch.
+    recipe = load_recipe(
+        "keras-seed",
+        ["data.dataset=synthetic-shapes", "data.options={num_samples: 48}", "data.batch_size=16", "train.epochs=2",
+         "train.limit_train_batches=1", *tiny],
+    )
+    train(recipe, tmp_path / "run", extra_callbacks=[CountBatches()])
+    assert seen == [0, 0]
+
+
+def test_limit_train_batches_below_one_is_refused() -> None:
+    with pytest.raises(ValueError, match="train.limit_train_batches must be at least 1"):
+        load_recipe("keras-seed", ["train.limit_train_batches=0"])

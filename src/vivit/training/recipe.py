@@ -71,6 +71,8 @@ class TrainSettings:
     kernel_init: str = "inflate"
     # Model 2 only: train the temporal encoder and head, keep the spatial encoder as initialised.
     freeze_spatial: bool = False
+    # Train on the first N batches of each epoch only: smoke tests and the tutorial's CI run.
+    limit_train_batches: int | None = None
 
 
 SECTIONS = {"data": DataSettings, "optim": OptimSettings, "train": TrainSettings}
@@ -187,6 +189,8 @@ def _check(recipe: Recipe) -> None:
         raise ConfigError(f"Unknown train.kernel_init '{recipe.train.kernel_init}'; choose one of: inflate, central")
     if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
         raise ConfigError("train.epochs and data.batch_size must be at least 1")
+    if recipe.train.limit_train_batches is not None and recipe.train.limit_train_batches < 1:
+        raise ConfigError(f"train.limit_train_batches must be at least 1 (or null for every batch), got {recipe.train.limit_train_batches}")
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
     recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
     AugmentConfig.from_dict(recipe.augment)

@@ -109,6 +109,7 @@ def make_trainer(
     distributed = train.devices * train.num_nodes > 1
     return pl.Trainer(
         max_epochs=train.epochs,
+        limit_train_batches=train.limit_train_batches,
         accelerator=train.accelerator,
         devices=train.devices,
         num_nodes=train.num_nodes,
