@@ -55,6 +55,11 @@ def export_torchscript(model: ViViT, path: Path) -> Path:
 
 
 def export_model(model: ViViT, fmt: str, path: Path, dynamic_batch: bool = False) -> Path:
+    """Write `model` as `fmt` (`onnx` or `torchscript`) to `path`; return the path.
+
+    ONNX: input `video` (B, C, T, H, W), output `logits`; a fixed batch of 1 unless
+    `dynamic_batch`. TorchScript: a traced module that takes any batch size.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "onnx":
         return export_onnx(model, path, dynamic_batch)

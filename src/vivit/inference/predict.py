@@ -19,6 +19,11 @@ class Prediction:
 def predict(
     model: ViViT, samples: list[tuple[str, torch.Tensor]], class_names: list[str], top_k: int = 5, batch_size: int = 32
 ) -> list[Prediction]:
+    """The `top_k` classes of each (name, (C, T, H, W) float tensor) sample, most likely first.
+
+    Samples come from `vivit.inference.inputs.read_inputs`; `class_names` from
+    ``load_model(run).checkpoint_info["class_names"]``.
+    """
     model.eval()
     k = min(top_k, len(class_names))
     results: list[Prediction] = []

@@ -33,6 +33,20 @@ def check_choice(switch: str, value: str, valid: tuple[str, ...]) -> str:
 
 @dataclass(frozen=True)
 class ViViTConfig:
+    """Every choice of a ViViT model, validated when the config is made.
+
+    The paper's switches are names: `variant` (Models 1 to 4: `spatio_temporal`,
+    `factorised_encoder`, `factorised_self_attention`, `factorised_dot_product`),
+    `tokenizer` (`tubelet` or `frames`), `padding` (`valid` drops what the tubelets do not
+    fill, `same` pads to cover every voxel), `pos_embedding` (`learned`, `separable`,
+    `sinusoidal`), `pooling` (`cls` or `mean`). An unknown name or an impossible
+    combination raises a `ConfigError` that says what to choose instead.
+
+    Sizes: `input_size` is (T, H, W) and `tubelet_size` (t, h, w); `embed_dim`, `depth`,
+    `num_heads`, `mlp_dim`; `temporal_depth` for Model 2. Regularisation: `dropout`,
+    `attn_dropout`, `drop_path_rate` (stochastic depth, linear over depth).
+    """
+
     num_classes: int = 11
     in_channels: int = 1
     # (T, H, W) the positional embedding is built for; other sizes are resized at run time.

@@ -79,5 +79,11 @@ def preset_config(name: str, **overrides: Any) -> ViViTConfig:
 
 
 def create_model(name: str = "keras-seed", **overrides: Any) -> ViViT:
-    """Build preset `name`, e.g. ``create_model("vivit-tiny-28", variant="factorised_encoder", num_classes=2)``."""
+    """Build preset `name` with `overrides`, randomly initialised.
+
+    Any `ViViTConfig` field can be overridden, e.g.
+    ``create_model("vivit-tiny-28", variant="factorised_encoder", num_classes=2)``. The model
+    takes (B, C, T, H, W) floats in [0, 1] and returns (B, num_classes) logits. Presets:
+    `list_models()`; trained weights: `load_model`.
+    """
     return build_model(preset_config(name, **overrides))

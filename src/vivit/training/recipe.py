@@ -25,6 +25,13 @@ SCHEDULES = ("constant", "cosine", "multistep")
 
 @dataclass(frozen=True)
 class DataSettings:
+    """The `data:` section: which dataset, at which size, in which batches.
+
+    `dataset` is anything `vivit.data.datasets.load_dataset` takes (a MedMNIST 3D name,
+    `synthetic-shapes`/`synthetic-motion`, a video folder, a MedMNIST-format .npz);
+    `options` go to its loader (e.g. `{num_frames: 16, size: 112}` for a video folder).
+    """
+
     dataset: str = "organmnist3d"
     size: int = 28
     data_dir: str | None = None
@@ -36,6 +43,13 @@ class DataSettings:
 
 @dataclass(frozen=True)
 class OptimSettings:
+    """The `optim:` section: optimiser (`adam`, `adamw`), learning rate and its schedule.
+
+    Schedules: `constant`; `cosine` (linear warm-up over `warmup_epochs`, then down to
+    `min_lr`); `multistep` (lr x `gamma` at each fraction of training in `milestones`).
+    `grad_clip` clips the gradient norm.
+    """
+
     optimizer: str = "adam"
     lr: float = 1e-4
     weight_decay: float = 0.0
@@ -51,6 +65,12 @@ class OptimSettings:
 
 @dataclass(frozen=True)
 class TrainSettings:
+    """The `train:` section: epochs, seed, regularisation, precision, devices, checkpoint choice.
+
+    `select` is the checkpoint that is tested and that `load_model(run_dir)` returns:
+    `last`, or the best epoch by one of `val/accuracy`, `val/auc`, `val/loss`, `val/top5`.
+    """
+
     epochs: int = 60
     seed: int = 42
     label_smoothing: float = 0.0
@@ -81,6 +101,12 @@ SELECTABLE_METRICS = ("val/accuracy", "val/auc", "val/loss", "val/top5")
 
 @dataclass(frozen=True)
 class Recipe:
+    """A training run, completely: data, model, optimiser, training and augmentation.
+
+    Built by `load_recipe` or `build_recipe`, which validate every key. `model` is a preset
+    name plus any `ViViTConfig` field; `augment` holds `AugmentConfig` fields (empty: none).
+    """
+
     name: str
     data: DataSettings
     optim: OptimSettings
@@ -120,6 +146,7 @@ def _plain(value: Any) -> Any:
 
 
 def shipped_recipes() -> list[str]:
+    """Names of the recipes that ship with vivit (`keras-seed`, `medmnist-protocol`, ...)."""
     folder = resources.files("vivit.training") / "recipes"
     return sorted(p.name.removesuffix(".yaml") for p in folder.iterdir() if p.name.endswith(".yaml"))
 
@@ -238,4 +265,10 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
 
 
 def load_recipe(name_or_path: str = "keras-seed", overrides: list[str] | None = None) -> Recipe:
+    """A validated recipe: a shipped one by name, or a YAML file by path, with `key=value` overrides.
+
+    Example: ``load_recipe("keras-seed", ["optim.lr=3e-4", "model.variant=factorised_encoder"])``.
+    A bare key (``epochs=10``) works when only one section has it. Unknown keys and names
+    raise a `ConfigError` that lists the valid ones.
+    """
     return build_recipe(apply_overrides(read_recipe_file(name_or_path), overrides or []))

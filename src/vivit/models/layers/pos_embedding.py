@@ -86,6 +86,12 @@ class SinusoidalPositionalEmbedding(nn.Module):
 
 
 def build_pos_embedding(kind: str, grid: Grid, embed_dim: int) -> nn.Module:
+    """The positional embedding `kind` for a token grid (nt, nh, nw) of width `embed_dim`.
+
+    `learned`: one vector per token, as the Keras example and the paper (resized per axis
+    when the input size changes). `separable`: learned time, height and width tables,
+    summed. `sinusoidal`: fixed 3D sine-cosine, no parameters, any grid.
+    """
     if kind == "learned":
         return LearnedPositionalEmbedding(grid, embed_dim)
     if kind == "separable":

@@ -18,6 +18,7 @@ VARIANT_CLASSES: dict[str, type[ViViT]] = {
 
 
 def build_model(config: ViViTConfig) -> ViViT:
+    """The ViViT of `config.variant` (Model 1 to 4 of the paper), randomly initialised."""
     return VARIANT_CLASSES[config.variant](config)
 
 
