@@ -89,8 +89,8 @@ def build_pos_embedding(kind: str, grid: Grid, embed_dim: int) -> nn.Module:
     """The positional embedding `kind` for a token grid (nt, nh, nw) of width `embed_dim`.
 
     `learned`: one vector per token, as the Keras example and the paper (resized per axis
-    when the input size changes). `separable`: learned time, height and width tables,
-    summed. `sinusoidal`: fixed 3D sine-cosine, no parameters, any grid.
+    when the input size changes). `separable`: a learned temporal table (nt) plus a
+    learned spatial table (nh, nw). `sinusoidal`: fixed 3D sine-cosine, no parameters.
     """
     if kind == "learned":
         return LearnedPositionalEmbedding(grid, embed_dim)
