@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from safetensors import SafetensorError
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from vivit.errors import CheckpointError
+from vivit.errors import CheckpointError, ConfigError
 from vivit.models import ViViT, ViViTConfig, build_model
 
 FORMAT = "vivit-checkpoint/1"
@@ -105,6 +105,16 @@ def read_checkpoint_info(directory: Path) -> dict[str, Any]:
     return document
 
 
+def checkpoint_config(directory: Path, info: dict[str, Any]) -> ViViTConfig:
+    """The model config of a checkpoint; a bad setting names the file that holds it."""
+    if not isinstance(info["model"], dict):
+        raise CheckpointError(f"{directory / CONFIG}: 'model' must be a mapping of model settings")
+    try:
+        return ViViTConfig.from_dict(info["model"])
+    except ConfigError as error:
+        raise CheckpointError(f"{directory / CONFIG} describes no valid model: {error}") from None
+
+
 def load_weights(directory: Path) -> dict[str, torch.Tensor]:
     weights_path = directory / WEIGHTS
     if not weights_path.exists():
@@ -112,24 +122,59 @@ def load_weights(directory: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{weights_path} is corrupt or truncated ({error})") from None
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({_first_line(error)})") from None
+
+
+def weight_shapes(directory: Path) -> dict[str, tuple[int, ...]]:
+    """Name -> shape of every tensor in the weights file, read from its header alone."""
+    weights_path = directory / WEIGHTS
+    if not weights_path.exists():
+        raise CheckpointError(f"{weights_path} is missing; the checkpoint is incomplete")
+    try:
+        with safe_open(str(weights_path), framework="pt") as weights:
+            return {key: tuple(weights.get_slice(key).get_shape()) for key in weights.keys()}
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({_first_line(error)})") from None
+
+
+def check_layout(config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source: Path) -> None:
+    """The model `config` describes has exactly the tensors of `shapes`; nothing is allocated."""
+    layers = config.depth + config.temporal_depth
+    if layers > len(shapes):  # every layer has tensors: no need to build it to know
+        raise CheckpointError(
+            f"Checkpoint {source} belongs to another model: {CONFIG} describes {layers} layers "
+            f"but {WEIGHTS} holds {len(shapes)} tensors"
+        )
+    with torch.device("meta"):  # shapes without storage
+        skeleton = build_model(config)
+    expected = {key: tuple(tensor.shape) for key, tensor in skeleton.state_dict().items()}
+    _check_same_tensors(expected, shapes, source)
 
 
 def load_state_into(model: torch.nn.Module, state: dict[str, torch.Tensor], source: Path) -> None:
     """Strict load whose error names the first mismatching key and both shapes."""
-    expected = model.state_dict()
-    missing = sorted(set(expected) - set(state))
-    unexpected = sorted(set(state) - set(expected))
+    expected = {key: tuple(tensor.shape) for key, tensor in model.state_dict().items()}
+    _check_same_tensors(expected, {key: tuple(tensor.shape) for key, tensor in state.items()}, source)
+    model.load_state_dict(state)
+
+
+def _check_same_tensors(expected: dict[str, tuple[int, ...]], given: dict[str, tuple[int, ...]], source: Path) -> None:
+    missing = sorted(set(expected) - set(given))
+    unexpected = sorted(set(given) - set(expected))
     if missing or unexpected:
         detail = f"missing {missing[:3]}" if missing else f"unexpected {unexpected[:3]}"
         raise CheckpointError(f"Checkpoint {source} belongs to another model: {detail}")
-    for key, tensor in expected.items():
-        if tensor.shape != state[key].shape:
+    for key, shape in expected.items():
+        if shape != given[key]:
             raise CheckpointError(
-                f"Checkpoint {source} belongs to another model: {key} has shape {tuple(state[key].shape)} "
-                f"in the checkpoint but {tuple(tensor.shape)} in the model"
+                f"Checkpoint {source} belongs to another model: {key} has shape {given[key]} "
+                f"in the checkpoint but {shape} in the model"
             )
-    model.load_state_dict(state)
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def load_model(path: str | os.PathLike) -> ViViT:
@@ -139,7 +184,11 @@ def load_model(path: str | os.PathLike) -> ViViT:
     """
     directory = resolve_checkpoint(path)
     info = read_checkpoint_info(directory)
-    model = build_model(ViViTConfig.from_dict(info["model"]))
+    config = checkpoint_config(directory, info)
+    # The config is checked against the weights' header before any memory is allocated:
+    # a config.json claiming a huge model cannot make us build it.
+    check_layout(config, weight_shapes(directory), directory)
+    model = build_model(config)
     load_state_into(model, load_weights(directory), directory)
     model.checkpoint_info = info  # type: ignore[attr-defined]
     return model.eval()

@@ -10,6 +10,10 @@ its traceback.
 class VivitError(Exception):
     """An expected mistake by the user; the message says what to do."""
 
+    def __str__(self) -> str:
+        # Names and values quoted from user files may hold line breaks; the message stays one line.
+        return super().__str__().replace("\r", "\\r").replace("\n", "\\n")
+
 
 class ConfigError(VivitError, ValueError):
     """An unknown name or an impossible combination of settings."""

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from vivit.errors import ConfigError, DataError
+from vivit.validation import check_fields
 
 AXES = ("T", "H", "W")
 _BATCH_DIM = {"T": 2, "H": 3, "W": 4}  # dims of (B, C, T, H, W)
@@ -107,6 +108,7 @@ class AugmentConfig:
     mix_prob: float = 1.0
 
     def __post_init__(self) -> None:
+        check_fields(self, "augment.")  # values from YAML may be of any type
         for name in _PROBABILITIES:
             _check_probability(name, getattr(self, name))
         for name in _STRENGTHS:

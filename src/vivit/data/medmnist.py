@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
-import zipfile
-import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +18,7 @@ import numpy as np
 import pooch
 import torch
 
+from vivit.data.arrays import read_npz
 from vivit.data.registry import SPLITS, MedMNISTInfo, get_medmnist_info
 from vivit.data.types import DatasetBundle, Split
 from vivit.errors import DataError
@@ -156,13 +155,9 @@ def _read_npz(path: Path, info: MedMNISTInfo, size: int) -> dict[str, np.ndarray
         )
     keys = [f"{split}_{part}" for split in SPLITS for part in ("images", "labels")]
     try:
-        with np.load(path, allow_pickle=False) as npz:
-            arrays = {key: npz[key] for key in keys if key in npz.files}
-    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
-        raise DataError(
-            f"Dataset file {path} is corrupt or truncated ({type(error).__name__}); "
-            f"delete it and re-download it from {info.url(size)}"
-        ) from error
+        arrays = read_npz(path, keys)  # headers checked before anything is allocated
+    except DataError as error:
+        raise DataError(f"Dataset file {error}; delete it and re-download it from {info.url(size)}") from None
     for key in keys:
         if key not in arrays:
             raise DataError(

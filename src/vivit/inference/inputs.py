@@ -6,12 +6,12 @@ Every input becomes a float tensor (C, T, H, W) in [0, 1] for the model it is me
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from vivit.data.arrays import read_npy, read_npz
 from vivit.errors import DataError
 from vivit.inference.medical import is_nifti, read_medical
 from vivit.models.config import ViViTConfig
@@ -45,18 +45,11 @@ def read_inputs(path: str | Path, config: ViViTConfig) -> list[tuple[str, torch.
 
 
 def _load_npy(path: Path) -> np.ndarray:
-    try:
-        return np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError) as error:
-        raise DataError(f"Input {path} is not a readable .npy array ({str(error).splitlines()[0]})") from None
+    return read_npy(path)  # header checked against the file size and free memory first
 
 
 def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {key: archive[key] for key in archive.files}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as error:
-        raise DataError(f"Input {path} is not a readable .npz archive ({str(error).splitlines()[0]})") from None
+    arrays = read_npz(path)
     if not arrays:
         raise DataError(f"Input {path} holds no arrays")
     return arrays
@@ -85,6 +78,8 @@ def _to_model(sample: torch.Tensor, config: ViViTConfig, name: str) -> torch.Ten
     if not sample.is_floating_point():
         raise DataError(f"Input {name} has dtype {sample.dtype}; give uint8 (0-255) or float (0-1) values")
     sample = sample.float()
+    if not torch.isfinite(sample).all():
+        raise DataError(f"Input {name} has NaN or infinite values; replace them before predicting")
     if sample.min() < 0 or sample.max() > 1:
         raise DataError(f"Input {name} has float values outside [0, 1]; scale it to [0, 1] or give uint8")
     return sample

@@ -18,6 +18,7 @@ axis, as it is in OrganMNIST3D (see docs/data.md).
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from types import ModuleType
 
@@ -26,6 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from vivit.errors import DataError
+from vivit.memory import available_memory, format_bytes
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 ABDOMINAL_WINDOW = (-150.0, 250.0)
@@ -49,8 +51,11 @@ def read_nifti(path: Path) -> tuple[np.ndarray, bool]:
     nibabel = _optional("nibabel")
     try:
         image = nibabel.as_closest_canonical(nibabel.load(str(path)))
+        _check_fits(path, image.shape, np.dtype(np.float32).itemsize)  # before the voxels are read
         volume = np.asarray(image.get_fdata(dtype=np.float32))
-    except (nibabel.filebasedimages.ImageFileError, OSError, EOFError, ValueError) as error:
+    except DataError:
+        raise
+    except Exception as error:  # noqa: BLE001 - nibabel parses untrusted bytes and raises many kinds
         raise DataError(f"Input {path} is not a readable NIfTI file ({_first_line(error)})") from None
     if volume.ndim == 4 and volume.shape[3] == 1:
         volume = volume[..., 0]
@@ -67,17 +72,30 @@ def read_dicom_series(folder: Path) -> tuple[np.ndarray, bool]:
     for file in files:
         try:
             dataset = pydicom.dcmread(str(file))
+            _check_fits(file, (int(dataset.Rows), int(dataset.Columns), int(getattr(dataset, "NumberOfFrames", 1) or 1)), 4)
             pixels = dataset.pixel_array.astype(np.float32)
-        except (pydicom.errors.InvalidDicomError, OSError, EOFError, ValueError, AttributeError, KeyError) as error:
+            # Stored values -> modality values (HU for CT).
+            pixels = pixels * float(getattr(dataset, "RescaleSlope", 1)) + float(getattr(dataset, "RescaleIntercept", 0))
+            slices.append((_slice_position(dataset), pixels, str(getattr(dataset, "Modality", ""))))
+        except DataError:
+            raise
+        except Exception as error:  # noqa: BLE001 - pydicom parses untrusted bytes and raises many kinds
             raise DataError(f"Input {file} is not a readable DICOM slice ({_first_line(error)})") from None
-        # Stored values -> modality values (HU for CT).
-        pixels = pixels * float(getattr(dataset, "RescaleSlope", 1)) + float(getattr(dataset, "RescaleIntercept", 0))
-        slices.append((_slice_position(dataset), pixels, getattr(dataset, "Modality", "")))
     if len({s[1].shape for s in slices}) > 1:
         raise DataError(f"Input folder {folder} mixes slices of different sizes; give one DICOM series per folder")
     slices.sort(key=lambda s: s[0])
     volume = np.stack([s[1] for s in slices])  # (slices, rows, columns)
     return np.ascontiguousarray(volume.transpose(2, 1, 0)), slices[0][2] == "CT"
+
+
+def _check_fits(path: Path, shape: tuple[int, ...], itemsize: int) -> None:
+    """Refuse, before reading, a header whose voxels would not fit in free memory."""
+    needed = math.prod(shape) * itemsize
+    if needed > available_memory():
+        raise DataError(
+            f"Input {path} holds a volume of shape {tuple(shape)} ({format_bytes(needed)} as float32), more than "
+            f"the {format_bytes(available_memory())} of memory available"
+        )
 
 
 def _slice_position(dataset: object) -> float:

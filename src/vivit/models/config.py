@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from vivit.errors import ConfigError
+from vivit.validation import check_fields
 
 VARIANTS = (
     "spatio_temporal",  # Model 1: every token attends to every token
@@ -77,6 +78,7 @@ class ViViTConfig:
     drop_path_rate: float = 0.0
 
     def __post_init__(self) -> None:
+        check_fields(self, "model setting ")  # values from YAML/JSON may be of any type
         # Lists from YAML/JSON become tuples so configs compare and hash by value.
         for name in ("input_size", "tubelet_size"):
             value = tuple(int(v) for v in getattr(self, name))
@@ -130,7 +132,7 @@ class ViViTConfig:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ViViTConfig:
         known = {f.name for f in fields(cls)}
-        unknown = sorted(set(data) - known)
+        unknown = sorted(map(str, set(data) - known))
         if unknown:
             raise ConfigError(f"Unknown model setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
         return cls(**data)

@@ -73,7 +73,7 @@ def list_models() -> list[str]:
 
 def preset_config(name: str, **overrides: Any) -> ViViTConfig:
     """The config of preset `name` with `overrides` (any ViViTConfig field) applied."""
-    if name not in PRESETS:
+    if not isinstance(name, str) or name not in PRESETS:
         raise ConfigError(f"Unknown model preset '{name}'; choose one of: {', '.join(PRESETS)}")
     return ViViTConfig.from_dict({**PRESETS[name], **overrides})
 

@@ -14,6 +14,7 @@ as their JSON text and are decoded when the recipe is built.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -78,9 +79,14 @@ def load_space(path: Path | None = None) -> list[Parameter]:
         data = yaml.safe_load(path.read_text()) or {}
     except yaml.YAMLError as error:
         raise ConfigError(f"Search space {path} is not valid YAML: {str(error).splitlines()[0]}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"Search space {path} is not text (UTF-8 YAML)") from None
     if not isinstance(data, dict) or not data:
         raise ConfigError(f"Search space {path} must map recipe keys to distributions, e.g. optim.lr: {{type: float, low: 1e-5, high: 1e-3, log: true}}")
-    return [parse_parameter(str(key), spec) for key, spec in data.items()]
+    try:
+        return [parse_parameter(str(key), spec) for key, spec in data.items()]
+    except ConfigError as error:
+        raise ConfigError(f"Search space {path}: {error}") from None
 
 
 def parse_parameter(key: str, spec: Any) -> Parameter:
@@ -94,14 +100,29 @@ def parse_parameter(key: str, spec: Any) -> Parameter:
         if not isinstance(choices, list) or not choices:
             raise ConfigError(f"Search space key '{key}' is categorical and needs a non-empty list of choices")
         return Parameter(key, kind, choices=tuple(choices))
-    unknown = sorted(set(spec) - {"type", "low", "high", "log", "step"})
+    unknown = sorted(set(map(str, spec)) - {"type", "low", "high", "log", "step"})
     if unknown or "low" not in spec or "high" not in spec:
-        raise ConfigError(f"Search space key '{key}' ({kind}) takes low, high and optionally log, step; got {', '.join(sorted(spec))}")
-    low, high = float(spec["low"]), float(spec["high"])  # YAML 1.1 reads 1e-5 as text
+        raise ConfigError(f"Search space key '{key}' ({kind}) takes low, high and optionally log, step; got {', '.join(sorted(map(str, spec)))}")
+    low, high = _number(key, "low", spec["low"]), _number(key, "high", spec["high"])
     if not low <= high or (spec.get("log") and low <= 0):
         raise ConfigError(f"Search space key '{key}' needs low <= high (and low > 0 on a log scale), got {low}..{high}")
-    step = float(spec["step"]) if spec.get("step") is not None else None
-    return Parameter(key, kind, low=low, high=high, log=bool(spec.get("log", False)), step=step)
+    step = _number(key, "step", spec["step"]) if spec.get("step") is not None else None
+    if step is not None and step <= 0:
+        raise ConfigError(f"Search space key '{key}' needs a positive step, got {step}")
+    if not isinstance(spec.get("log", False), bool):
+        raise ConfigError(f"Search space key '{key}': log must be true or false, got {spec['log']!r}")
+    return Parameter(key, kind, low=low, high=high, log=spec.get("log", False), step=step)
+
+
+def _number(key: str, name: str, value: Any) -> float:
+    """A finite number; YAML 1.1 reads 1e-5 as text, so numeric text counts too."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
+        number = math.nan
+    if isinstance(value, bool) or not math.isfinite(number):
+        raise ConfigError(f"Search space key '{key}': {name} must be a finite number, got {value!r}")
+    return number
 
 
 def check_space(space: list[Parameter], recipe_data: dict[str, Any]) -> None:

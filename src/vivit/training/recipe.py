@@ -18,6 +18,7 @@ import yaml
 
 from vivit.errors import ConfigError
 from vivit.models import ViViTConfig, preset_config
+from vivit.validation import check_fields
 
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine", "multistep")
@@ -157,7 +158,10 @@ def read_recipe_file(name_or_path: str) -> dict[str, Any]:
     if name_or_path.endswith((".yaml", ".yml")) or path.exists():
         if not path.is_file():
             raise ConfigError(f"Recipe file {path} does not exist")
-        text = path.read_text()
+        try:
+            text = path.read_text()
+        except UnicodeDecodeError:
+            raise ConfigError(f"Recipe file {path} is not text (UTF-8 YAML)") from None
     elif name_or_path in shipped_recipes():
         text = (resources.files("vivit.training") / "recipes" / f"{name_or_path}.yaml").read_text()
     else:
@@ -175,17 +179,19 @@ def _section(cls: type, values: Any, section: str) -> Any:
     if not isinstance(values, dict):
         raise ConfigError(f"Recipe section '{section}' must be a mapping, got {values!r}")
     known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
+    unknown = sorted(map(str, set(values) - known))
     if unknown:
         raise ConfigError(f"Unknown key '{section}.{unknown[0]}'; valid keys of '{section}': {', '.join(sorted(known))}")
     converted = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-    return cls(**converted)
+    settings = cls(**converted)
+    check_fields(settings, f"Recipe key {section}.")
+    return settings
 
 
 def build_recipe(data: dict[str, Any]) -> Recipe:
     """Validate a recipe dict and return the Recipe; unknown keys and names raise ConfigError."""
     known_top = {"name", "description", "model", "augment", *SECTIONS}
-    unknown = sorted(set(data) - known_top)
+    unknown = sorted(map(str, set(data) - known_top))
     if unknown:
         raise ConfigError(f"Unknown recipe section '{unknown[0]}'; valid: {', '.join(sorted(known_top))}")
     recipe = Recipe(
@@ -194,11 +200,17 @@ def build_recipe(data: dict[str, Any]) -> Recipe:
         data=_section(DataSettings, data.get("data", {}), "data"),
         optim=_section(OptimSettings, data.get("optim", {}), "optim"),
         train=_section(TrainSettings, data.get("train", {}), "train"),
-        model=dict(data.get("model") or {"preset": "keras-seed"}),
-        augment=dict(data.get("augment") or {}),
+        model=_mapping(data.get("model") or {"preset": "keras-seed"}, "model"),
+        augment=_mapping(data.get("augment") or {}, "augment"),
     )
     _check(recipe)
     return recipe
+
+
+def _mapping(values: Any, section: str) -> dict[str, Any]:
+    if not isinstance(values, dict):
+        raise ConfigError(f"Recipe section '{section}' must be a mapping, got {values!r}")
+    return dict(values)
 
 
 def _check(recipe: Recipe) -> None:
@@ -269,6 +281,12 @@ def load_recipe(name_or_path: str = "keras-seed", overrides: list[str] | None = 
 
     Example: ``load_recipe("keras-seed", ["optim.lr=3e-4", "model.variant=factorised_encoder"])``.
     A bare key (``epochs=10``) works when only one section has it. Unknown keys and names
-    raise a `ConfigError` that lists the valid ones.
+    raise a `ConfigError` that lists the valid ones; a mistake in a recipe file names the file.
     """
-    return build_recipe(apply_overrides(read_recipe_file(name_or_path), overrides or []))
+    data = read_recipe_file(name_or_path)
+    try:
+        return build_recipe(apply_overrides(data, overrides or []))
+    except ConfigError as error:
+        if name_or_path in shipped_recipes():
+            raise
+        raise ConfigError(f"Recipe {name_or_path}: {error}") from None
