@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import multiprocessing
+import random
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -116,27 +117,51 @@ def load_study(storage: str, name: str) -> Any:
 
 def make_storage(url: str, heartbeat: int | None) -> Any:
     import optuna
-    from optuna.storages import RDBStorage, RetryFailedTrialCallback
 
     engine: dict[str, Any] = {}
     if url.startswith("sqlite:///"):
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
         # Workers take turns writing one file; wait for the lock instead of failing at once.
         engine = {"connect_args": {"timeout": 60}}
-    try:
-        return RDBStorage(
-            url,
-            engine_kwargs=engine,
-            heartbeat_interval=heartbeat,
-            grace_period=2 * heartbeat if heartbeat else None,
-            failed_trial_callback=RetryFailedTrialCallback(max_retry=2) if heartbeat else None,
-        )
-    except (ImportError, ModuleNotFoundError) as error:
-        raise ConfigError(f"Storage {url} needs a database driver that is not installed ({error.name}); e.g. pip install psycopg2-binary") from None
-    except Exception as error:  # SQLAlchemy's errors: a bad URL or an unreachable server
-        if isinstance(error, optuna.exceptions.OptunaError) or type(error).__module__.startswith("sqlalchemy"):
-            raise ConfigError(f"Cannot open sweep storage {url}: {str(error).splitlines()[0]}") from None
-        raise
+    for attempt in range(SCHEMA_RACE_ATTEMPTS):
+        try:
+            return optuna.storages.RDBStorage(url, engine_kwargs=engine, **_heartbeat_settings(heartbeat))
+        except (ImportError, ModuleNotFoundError) as error:
+            raise ConfigError(f"Storage {url} needs a database driver that is not installed ({error.name}); e.g. pip install psycopg2-binary") from None
+        except Exception as error:  # SQLAlchemy's errors: a bad URL or an unreachable server
+            if not (isinstance(error, optuna.exceptions.OptunaError) or type(error).__module__.startswith("sqlalchemy")):
+                raise
+            # Workers started together on an empty database all create Optuna's tables;
+            # PostgreSQL lets one win and fails the others with a unique violation. The
+            # tables then exist, so a retry simply opens them.
+            if not _lost_schema_race(error) or attempt == SCHEMA_RACE_ATTEMPTS - 1:
+                raise ConfigError(f"Cannot open sweep storage {url}: {str(error).splitlines()[0]}") from None
+            time.sleep(0.5 + random.random())
+    raise AssertionError("unreachable")
+
+
+SCHEMA_RACE_ATTEMPTS = 5
+
+
+def _lost_schema_race(error: Exception) -> bool:
+    """A unique violation or a "table already exists" from a concurrent CREATE TABLE."""
+    name = type(error).__name__
+    return name == "IntegrityError" or (name == "ProgrammingError" and "already exists" in str(error))
+
+
+def _heartbeat_settings(heartbeat: int | None) -> dict[str, Any]:
+    """RDBStorage keywords that make a trial whose worker died (no heartbeat) FAIL and retry it."""
+    if not heartbeat:
+        return {}
+    from optuna import storages
+
+    settings: dict[str, Any] = {"heartbeat_interval": heartbeat, "grace_period": 2 * heartbeat}
+    # Optuna 4.9 renamed the callback and its keyword; older releases know only the first names.
+    if hasattr(storages, "RetryHeartbeatStaleTrialCallback"):
+        settings["heartbeat_stale_trial_callback"] = storages.RetryHeartbeatStaleTrialCallback(max_retry=2)
+    else:
+        settings["failed_trial_callback"] = storages.RetryFailedTrialCallback(max_retry=2)
+    return settings
 
 
 def _counts(study: Any) -> tuple[int, int]:
