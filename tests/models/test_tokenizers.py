@@ -71,3 +71,12 @@ def test_wrong_channel_count_is_refused_with_the_expected_shape() -> None:
     model = create_model("keras-seed")
     with pytest.raises(ValueError, match=r"expected input of shape \(B, C=1, T, H, W\), got \(2, 3, 28, 28, 28\)"):
         model(torch.zeros(2, 3, 28, 28, 28))
+
+
+@pytest.mark.parametrize("size, tubelet", [((28, 28, 28), (8, 8, 8)), ((9, 13, 12), (2, 4, 4)), ((4, 8, 8), (1, 8, 8))])
+def test_tubelet_embedding_equals_the_valid_convolution_it_replaces(size, tubelet) -> None:
+    torch.manual_seed(0)
+    embedding = TubeletEmbedding(3, 16, tubelet, padding="valid")
+    video = torch.rand(2, 3, *size)
+    as_convolution = embedding.projection(video).permute(0, 2, 3, 4, 1)  # (B, nt, nh, nw, D)
+    torch.testing.assert_close(embedding(video), as_convolution, rtol=1e-5, atol=1e-5)

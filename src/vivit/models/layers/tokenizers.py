@@ -39,7 +39,13 @@ def token_grid(size: tuple[int, int, int], patch: tuple[int, int, int], padding:
 
 
 class TubeletEmbedding(nn.Module):
-    """Non-overlapping (t, h, w) tubelets, each mapped linearly to `embed_dim`."""
+    """Non-overlapping (t, h, w) tubelets, each mapped linearly to `embed_dim`.
+
+    The map is kept as a Conv3d (kernel = stride = tubelet) so its weights read and load
+    like the paper's, but it runs as one matrix product over the cut-out tubelets: the
+    same arithmetic, and on CPU a convolution's backward with an 8^3 kernel costs more
+    than the rest of keras-seed's training step (benchmarks/throughput.py, docs/benchmarks.md).
+    """
 
     def __init__(self, in_channels: int, embed_dim: int, tubelet_size: tuple[int, int, int], padding: str) -> None:
         super().__init__()
@@ -56,8 +62,20 @@ class TubeletEmbedding(nn.Module):
             # F.pad lists the last axis first: (W, H, T).
             pads = [same_padding(n, p) for n, p in zip(video.shape[2:], self.tubelet_size)]
             video = F.pad(video, [v for pair in reversed(pads) for v in pair])
-        tokens = self.projection(video)  # (B, D, nt, nh, nw); VALID drops the remainder
-        return tokens.permute(0, 2, 3, 4, 1)  # (B, nt, nh, nw, D)
+        return tubelet_projection(video, self.projection.weight, self.projection.bias)
+
+
+def tubelet_projection(video: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """Conv3d with kernel = stride = weight's (t, h, w), as one GEMM: (B, C, T, H, W) -> (B, nt, nh, nw, D).
+
+    Voxels past the last whole tubelet are dropped, as a VALID convolution drops them.
+    """
+    _, channels, t, h, w = weight.shape
+    b, c = video.shape[:2]
+    nt, nh, nw = (n // k for n, k in zip(video.shape[2:], (t, h, w)))
+    video = video[:, :, : nt * t, : nh * h, : nw * w]
+    tubes = video.reshape(b, c, nt, t, nh, h, nw, w).permute(0, 2, 4, 6, 1, 3, 5, 7)  # (B, nt, nh, nw, C, t, h, w)
+    return F.linear(tubes.reshape(b, nt, nh, nw, c * t * h * w), weight.reshape(weight.shape[0], -1), bias)
 
 
 class FrameSampling(nn.Module):

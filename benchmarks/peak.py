@@ -1,0 +1,143 @@
+"""The physical limit: this machine's sustained matrix-multiply throughput, fp32 and bf16.
+
+    python benchmarks/peak.py [--quick] [--presets keras-seed vivit-tiny-28]
+
+Two numbers per dtype:
+- `square`: a large square GEMM (n = 1024 or 2048), the best the cores sustain;
+- per preset, the GEMMs one training step of the model actually runs (every matrix
+  product of forward and backward at batch 32, recorded below autograd), each timed
+  alone: `gemm_bound` = their FLOPs / the time they need alone. A training step can be no
+  faster than that even if everything else (norms, GELU, attention, optimizer) were free.
+
+Results go to benchmarks/results/peak.json; throughput.py divides by them (MFU).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import calls_for, interleaved, machine, summary, write_results  # noqa: E402
+
+from vivit.models import create_model  # noqa: E402
+
+aten = torch.ops.aten
+Shape = tuple[int, int, int, int]  # (batch, m, k, n): batch x (m, k) @ (k, n)
+
+
+class GemmRecorder(TorchDispatchMode):
+    """Counts the (batch, m, k, n) of every mm / addmm / bmm that runs under it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.shapes: Counter[Shape] = Counter()
+
+    def __torch_dispatch__(self, func: Any, types: Any, args: tuple = (), kwargs: dict | None = None) -> Any:
+        packet = func.overloadpacket
+        if packet in (aten.mm, aten.addmm):
+            a, b = (args[1], args[2]) if packet is aten.addmm else (args[0], args[1])
+            self.shapes[(1, a.shape[0], a.shape[1], b.shape[1])] += 1
+        elif packet is aten.bmm:
+            a, b = args[0], args[1]
+            self.shapes[(a.shape[0], a.shape[1], a.shape[2], b.shape[2])] += 1
+        return func(*args, **(kwargs or {}))
+
+
+def training_gemms(preset: str, batch: int) -> Counter[Shape]:
+    """Matrix products of one forward + backward of `preset` at `batch`."""
+    model = create_model(preset).train()
+    video = torch.rand(batch, model.config.in_channels, *model.config.input_size)
+    labels = torch.zeros(batch, dtype=torch.long)
+    with GemmRecorder() as recorder:
+        F.cross_entropy(model(video), labels).backward()
+    return recorder.shapes
+
+
+def gemm_flops(shape: Shape) -> int:
+    b, m, k, n = shape
+    return 2 * b * m * k * n
+
+
+def gemm_runner(shape: Shape, dtype: torch.dtype) -> Callable[[], object]:
+    b, m, k, n = shape
+    a, w = torch.randn(b, m, k, dtype=dtype), torch.randn(b, k, n, dtype=dtype)
+    if b == 1:
+        a, w = a[0], w[0]
+        return lambda: torch.mm(a, w)
+    return lambda: torch.bmm(a, w)
+
+
+def time_gemms(shapes: list[Shape], dtypes: dict[str, torch.dtype], repeats: int, seconds: float) -> dict[str, dict[Shape, dict]]:
+    """Seconds per call of each shape in each dtype, the dtypes interleaved per shape; each
+    timing lasts about `seconds` (calls calibrated on the fp32 kernel, at least one call)."""
+    result: dict[str, dict[Shape, dict]] = {name: {} for name in dtypes}
+    for shape in shapes:
+        runners = {name: gemm_runner(shape, dtype) for name, dtype in dtypes.items()}
+        calls = {name: calls_for(run, seconds) for name, run in runners.items()}
+        batches = {name: repeated(run, calls[name]) for name, run in runners.items()}
+        for name, values in interleaved(batches, calls=1, repeats=repeats, warmup=0).items():
+            result[name][shape] = summary([v / calls[name] for v in values])
+    return result
+
+
+def repeated(run: Callable[[], object], calls: int) -> Callable[[], None]:
+    def batch() -> None:
+        for _ in range(calls):
+            run()
+
+    return batch
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats, keras-seed only (about 1 minute)")
+    parser.add_argument("--presets", nargs="+", default=["keras-seed", "vivit-tiny-28", "vivit-tiny-64", "vivit-tiny-video"])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--out", default="peak")
+    args = parser.parse_args()
+    presets = ["keras-seed"] if args.quick else args.presets
+    repeats = 3 if args.quick else 5
+    dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
+    info = machine()
+
+    square = 1024 if args.quick else 2048
+    squares = time_gemms([(1, square, square, square)], dtypes, repeats, seconds=0.5)
+    peak = {name: gemm_flops((1, square, square, square)) / squares[name][(1, square, square, square)]["median"] for name in dtypes}
+    print(f"square {square}: " + ", ".join(f"{n} {v / 1e9:.1f} GFLOP/s" for n, v in peak.items()), flush=True)
+
+    per_preset: dict[str, Any] = {}
+    for preset in presets:
+        shapes = training_gemms(preset, args.batch)
+        timings = time_gemms(sorted(shapes), dtypes, repeats, seconds=0.05)
+        total = sum(gemm_flops(s) * c for s, c in shapes.items())
+        entry: dict[str, Any] = {"gemm_flops_per_step": total, "shapes": []}
+        for name in dtypes:
+            seconds = sum(timings[name][s]["median"] * c for s, c in shapes.items())
+            entry[f"gemm_bound_{name}"] = total / seconds
+        for shape, count in sorted(shapes.items(), key=lambda item: -gemm_flops(item[0]) * item[1]):
+            entry["shapes"].append({
+                "bmkn": list(shape), "count": count,
+                **{f"gflops_{n}": gemm_flops(shape) / timings[n][shape]["median"] / 1e9 for n in dtypes},
+            })
+        per_preset[preset] = entry
+        print(f"{preset}: {len(shapes)} GEMM shapes, {total / 1e9:.2f} GFLOP per step (batch {args.batch}); GEMM-bound "
+              + ", ".join(f"{n} {entry[f'gemm_bound_{n}'] / 1e9:.1f} GFLOP/s" for n in dtypes), flush=True)
+
+    path = write_results(args.out, {
+        "machine": info, "command": " ".join(["python", *sys.argv]), "square_n": square,
+        "peak_flops": peak, "presets": per_preset, "batch": args.batch, "repeats": repeats,
+    })
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
