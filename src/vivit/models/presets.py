@@ -67,7 +67,7 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 
 def list_models() -> list[str]:
-    """Names accepted by :func:`create_model`."""
+    """Names accepted by `create_model`, e.g. `keras-seed`, `vivit-tiny-28`, `vivit-base-video`."""
     return list(PRESETS)
 
 

@@ -45,7 +45,7 @@ def prepare_run_dir(run_dir: Path) -> None:
 
 
 def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.Callback] | None = None) -> Path:
-    """Train `recipe` into `run_dir` (default runs/<recipe>-<dataset>-seed<S>-<time>); return it.
+    """Train `recipe` into `run_dir` (default `runs/<recipe>-<dataset>-seed<S>-<time>`); return it.
 
     `extra_callbacks` join the trainer's own (a sweep's pruning callback, for one).
     """
