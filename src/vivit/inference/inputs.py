@@ -1,7 +1,8 @@
 """Read what a user asks us to classify: .npy/.npz volumes or stacks, NIfTI files, DICOM
 folders and video files.
 
-Every input becomes a float tensor (C, T, H, W) in [0, 1] for the model it is meant for.
+Every input becomes a float tensor (C, T, H, W) in [0, 1] of the model's input size: videos are
+sampled and cropped, scans cropped to a cube, and volumes of another size resized trilinearly.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from vivit.data.arrays import read_npy, read_npz
 from vivit.errors import DataError
@@ -74,12 +76,21 @@ def _to_model(sample: torch.Tensor, config: ViViTConfig, name: str) -> torch.Ten
     if sample.shape[0] != config.in_channels:
         raise DataError(f"Input {name} has {sample.shape[0]} channel(s) but the model takes {config.in_channels}")
     if sample.dtype == torch.uint8:
-        return sample.float().div_(255)
-    if not sample.is_floating_point():
+        sample = sample.float().div_(255)
+    elif not sample.is_floating_point():
         raise DataError(f"Input {name} has dtype {sample.dtype}; give uint8 (0-255) or float (0-1) values")
-    sample = sample.float()
-    if not torch.isfinite(sample).all():
-        raise DataError(f"Input {name} has NaN or infinite values; replace them before predicting")
-    if sample.min() < 0 or sample.max() > 1:
-        raise DataError(f"Input {name} has float values outside [0, 1]; scale it to [0, 1] or give uint8")
-    return sample
+    else:
+        sample = sample.float()
+        if not torch.isfinite(sample).all():
+            raise DataError(f"Input {name} has NaN or infinite values; replace them before predicting")
+        if sample.min() < 0 or sample.max() > 1:
+            raise DataError(f"Input {name} has float values outside [0, 1]; scale it to [0, 1] or give uint8")
+    return _resized(sample, config.input_size)
+
+
+def _resized(sample: torch.Tensor, size: tuple[int, int, int]) -> torch.Tensor:
+    """(C, D, H, W) resized to the model's (T, H, W), as videos and scans are, so a large
+    volume costs what the model's input costs, not a token count that grows with its size."""
+    if tuple(sample.shape[1:]) == tuple(size):
+        return sample
+    return F.interpolate(sample[None], size=size, mode="trilinear", align_corners=False)[0].clamp_(0, 1)

@@ -6,6 +6,8 @@ from __future__ import annotations
 import csv
 import math
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +16,7 @@ import torch
 from lightning.pytorch.callbacks import Checkpoint
 
 from vivit.checkpoints import publish, save_model
+from vivit.errors import CheckpointError
 
 TRAINER_STATE = "trainer_state.ckpt"
 HISTORY_COLUMNS = (
@@ -49,6 +52,12 @@ class RunRecorder(Checkpoint):
         self.best_score = state_dict["best_score"]
         self.best_epoch = state_dict["best_epoch"]
         self.rows = list(state_dict["rows"])
+
+    def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
+        # A run killed after its checkpoint but before history.csv was rewritten resumes with
+        # the rows its trainer state kept: write them now, even if no epoch is left to train.
+        if self.rows and trainer.is_global_zero:
+            write_history(self.run_dir / "history.csv", self.rows)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         import time
@@ -89,7 +98,8 @@ class RunRecorder(Checkpoint):
         # Every rank takes part in saving the trainer state (Lightning's barrier); rank 0 writes it.
         checkpoints.mkdir(parents=True, exist_ok=True)
         staged_state = checkpoints / f".{TRAINER_STATE}.{tag}.tmp"
-        trainer.save_checkpoint(staged_state, weights_only=False)
+        with _failure_named(f"the trainer state of epoch {epoch + 1}", checkpoints, staged_state):
+            trainer.save_checkpoint(staged_state, weights_only=False)
         if not trainer.is_global_zero:
             return
         info = {**self.info, "epoch": epoch + 1}
@@ -98,12 +108,30 @@ class RunRecorder(Checkpoint):
             save_model(directory, pl_module.model, weights, **info)
             os.replace(staged_state, directory / TRAINER_STATE)
 
-        if improved:
-            publish(checkpoints, "best", tag, lambda d: save_model(d, pl_module.model, weights, **info, select=self.select))
-        publish(checkpoints, "last", tag, write_last)
-        write_history(self.run_dir / "history.csv", self.rows)
+        try:
+            if improved:
+                publish(checkpoints, "best", tag, lambda d: save_model(d, pl_module.model, weights, **info, select=self.select))
+            publish(checkpoints, "last", tag, write_last)
+        finally:
+            staged_state.unlink(missing_ok=True)  # moved into last/ on success; debris on failure
+        with _failure_named("history.csv", self.run_dir, self.run_dir / "history.csv.tmp"):
+            write_history(self.run_dir / "history.csv", self.rows)
         if self.verbose:
             print(format_row(self.rows[-1], self.epochs), flush=True)
+
+
+@contextmanager
+def _failure_named(what: str, where: Path, partial: Path) -> Iterator[None]:
+    """A full disk (or any write error) while saving `what`: remove the partial file, say so in one line."""
+    try:
+        yield
+    except (OSError, RuntimeError) as error:  # torch.save reports a full disk as RuntimeError
+        partial.unlink(missing_ok=True)
+        reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
+        raise CheckpointError(
+            f"Could not write {what} in {where} ({reason}); the previous checkpoints are untouched, "
+            f"free some space and resume with --resume {where if where.name != 'checkpoints' else where.parent}"
+        ) from None
 
 
 def format_row(row: dict[str, Any], epochs: int) -> str:

@@ -29,6 +29,7 @@ from vivit.evaluation.metrics import scalars
 from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
 from vivit.training.module import ViViTClassifier
+from vivit.training.preflight import check_batch_fits
 from vivit.training.recipe import Recipe
 from vivit.training.run_dir import CONFIG_FILE, dataset_summary, load_bundle, load_run_recipe, write_json
 
@@ -52,6 +53,7 @@ def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.
     run_dir = run_dir or default_run_dir(recipe)
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
+    check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
     prepare_run_dir(run_dir)
     resolved = {**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)}
     (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False))
@@ -63,6 +65,7 @@ def resume(run_dir: Path, data_dir: str | None = None) -> Path:
     recipe = load_run_recipe(run_dir, data_dir)
     state = run_dir / "checkpoints" / "last" / TRAINER_STATE
     bundle = load_bundle(recipe)
+    check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))
     return _fit(recipe, bundle, run_dir, resume_from=state if state.exists() else None)
 
 

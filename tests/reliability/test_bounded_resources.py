@@ -1,0 +1,135 @@
+"""Bounded resources: a long full-HD clip or a large volume costs what the model's input
+costs, not what the file holds; a batch that cannot fit is refused before training."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.reliability.fuzzing import record
+from vivit.checkpoints import publish, save_model
+from vivit.errors import ConfigError
+from vivit.models import create_model
+from vivit.models.memory import estimate_bytes
+from vivit.training.preflight import check_batch_fits
+
+FRAMES_1080P = 240  # 10 s at 24 fps: 1.4 GiB as decoded RGB frames
+PREDICT_BOUND_MIB = 200  # peak resident set added by predicting the clip or the volume
+
+
+def write_clip(path: Path, frames: int, width: int, height: int) -> Path:
+    """A clip of a bright square crossing a gradient, MPEG-4 Part 2 (fast to encode)."""
+    import av
+
+    gradient = np.linspace(0, 255, width, dtype=np.uint8)[None, :, None].repeat(height, 0).repeat(3, 2)
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.thread_type = "AUTO"
+        for index in range(frames):
+            image = gradient.copy()
+            x = index * (width - 100) // frames
+            image[height // 2 - 50 : height // 2 + 50, x : x + 100] = 255
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
+        container.mux(stream.encode())
+    return path
+
+
+def peak_rss(checkpoint: Path, warmup: Path, target: Path) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, "-m", "tests.reliability.peak_rss", str(checkpoint), str(warmup), str(target)],
+        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def checkpoint_of(tmp_path: Path, preset: str, **overrides) -> Path:
+    model = create_model(preset, num_classes=3, **overrides)
+    publish(tmp_path / "checkpoints", "last", "0001", lambda d: save_model(d, model, class_names=["a", "b", "c"]))
+    return tmp_path
+
+
+def test_predicting_a_long_1080p_clip_keeps_only_the_sampled_frames(tmp_path: Path) -> None:
+    run = checkpoint_of(tmp_path, "vivit-tiny-video", input_size=(8, 64, 64), depth=2)
+    clip = write_clip(tmp_path / "long-1080p.mp4", FRAMES_1080P, 1920, 1080)
+    warmup = write_clip(tmp_path / "warmup.mp4", 8, 320, 240)
+    measured = peak_rss(run, warmup, clip)
+    added = measured["peak_mib"] - measured["before_mib"]
+    decoded_whole = FRAMES_1080P * 1920 * 1080 * 3 / 2**20
+    record("memory", "predict, 1080p clip", {
+        "frames": FRAMES_1080P, "file_mib": round(clip.stat().st_size / 2**20, 1), "all_frames_decoded_mib": round(decoded_whole),
+        "added_peak_mib": round(added, 1), "bound_mib": PREDICT_BOUND_MIB, "seconds": round(measured["seconds"], 2),
+    })
+    assert added < PREDICT_BOUND_MIB, measured
+
+
+def test_predicting_a_large_volume_costs_the_model_input_not_the_volume(tmp_path: Path) -> None:
+    run = checkpoint_of(tmp_path, "keras-seed")
+    rng = np.random.default_rng(0)
+    np.save(tmp_path / "warmup.npy", rng.integers(0, 256, (28, 28, 28), dtype=np.uint8))
+    volume = tmp_path / "large.npy"
+    np.save(volume, rng.integers(0, 256, (256, 256, 256), dtype=np.uint8))  # 16 MiB, 600k tokens at its own size
+    measured = peak_rss(run, tmp_path / "warmup.npy", volume)
+    added = measured["peak_mib"] - measured["before_mib"]
+    record("memory", "predict, 256^3 uint8 volume", {
+        "file_mib": round(volume.stat().st_size / 2**20, 1), "added_peak_mib": round(added, 1), "bound_mib": PREDICT_BOUND_MIB,
+        "seconds": round(measured["seconds"], 2),
+    })
+    assert added < PREDICT_BOUND_MIB, measured
+
+
+def test_a_batch_that_cannot_fit_is_refused_before_the_run_starts(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "vivit.cli.main", "train", "--dataset", "synthetic-shapes", "data.options={num_samples: 48}",
+         "data.batch_size=100000000", "--out", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "data.batch_size=100000000" in result.stderr and "lower data.batch_size to" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and "Traceback" not in result.stderr
+    assert not (tmp_path / "run").exists(), "a refused run must leave nothing behind"
+    record("memory", "pre-flight refusal", {"message": result.stderr.strip()})
+
+
+def test_the_advised_batch_size_is_the_largest_that_fits() -> None:
+    from vivit.training.recipe import load_recipe
+
+    config = create_model("keras-seed", num_classes=11).config
+    free = estimate_bytes(config, 300) + 1
+    recipe = load_recipe("keras-seed", ["data.batch_size=1000"])
+    with pytest.raises(ConfigError, match=r"lower data\.batch_size to 300$"):
+        check_batch_fits(recipe, config, free=free, where="a test machine")
+    check_batch_fits(load_recipe("keras-seed", ["data.batch_size=300", "data.eval_batch_size=300"]), config, free=free, where="x")
+
+
+@pytest.mark.parametrize(("preset", "batch"), [("keras-seed", 128), ("vivit-tiny-28", 16)])
+def test_the_memory_estimate_is_a_lower_bound_of_a_real_training_step(preset: str, batch: int) -> None:
+    """If the estimate ever exceeded what a step takes, the pre-flight could refuse a run that fits."""
+    code = f"""
+import resource, torch
+from vivit.models import create_model
+torch.set_num_threads(1)
+model = create_model({preset!r}, num_classes=11)
+optimizer = torch.optim.Adam(model.parameters())
+video = torch.rand({batch}, model.config.in_channels, *model.config.input_size)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+torch.nn.functional.cross_entropy(model(video), torch.zeros({batch}, dtype=torch.long)).backward()
+optimizer.step()
+print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) * 1024)
+"""
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    config = create_model(preset, num_classes=11).config
+    # The weights and the input were allocated before `before`: the estimate counts them too.
+    weights_and_input = sum(p.numel() for p in create_model(preset, num_classes=11).parameters()) * 4 + batch * 4 * np.prod(config.input_size)
+    measured = int(result.stdout.strip()) + weights_and_input
+    estimated = estimate_bytes(config, batch)
+    record("memory", f"training step, {preset}, batch {batch}", {"estimate_mib": round(estimated / 2**20), "measured_mib": round(measured / 2**20)})
+    assert estimated <= measured
