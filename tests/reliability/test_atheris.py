@@ -1,0 +1,36 @@
+"""The coverage-guided fuzz target (fuzz/inputs.py) runs clean for a bounded time.
+
+CI runs it for $VIVIT_ATHERIS_SECONDS (default 30 s); longer runs are described in
+docs/reliability.md. A crash, a hang past 20 s or more than 3 GiB resident fails it,
+and the input that did it is saved in the test's temporary folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.reliability.fuzzing import record
+
+REPO = Path(__file__).resolve().parents[2]
+SECONDS = int(os.environ.get("VIVIT_ATHERIS_SECONDS", "30"))
+
+
+def test_the_atheris_fuzz_target_finds_no_crash_hang_or_runaway_memory(tmp_path: Path) -> None:
+    pytest.importorskip("atheris", reason="atheris is in the test extra on Linux x86-64 only")
+    command = [
+        sys.executable, str(REPO / "fuzz" / "inputs.py"), f"-max_total_time={SECONDS}", "-timeout=20",
+        "-rss_limit_mb=3072", f"-artifact_prefix={tmp_path}/", "-print_final_stats=1",
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 300, cwd=tmp_path,
+                            env={**os.environ, "OMP_NUM_THREADS": "1"})
+    log = result.stdout + result.stderr
+    assert result.returncode == 0, log[-4000:]
+    runs = re.search(r"Done (\d+) runs in (\d+) second", log)
+    assert runs, log[-2000:]
+    record("fuzz", "atheris (coverage-guided, all readers)", {"ok+error": int(runs.group(1)), "seconds": int(runs.group(2))})
