@@ -8,6 +8,7 @@ atomically: a kill or a full disk mid-write leaves the previous checkpoint in pl
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -74,6 +75,32 @@ def _remove_unreferenced(checkpoints: Path, name: str) -> None:
     for path in checkpoints.glob(f"{name}-*"):
         if path.is_dir() and not path.is_symlink() and path.name not in live:
             shutil.rmtree(path, ignore_errors=True)
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def verified_trainer_state(directory: Path, name: str) -> Path | None:
+    """`directory/name` (Lightning's resume state, a pickle) if this run wrote it, else an error.
+
+    A pickle can run code when loaded, so it is loaded only when its SHA-256 equals the
+    one the run recorded beside it in config.json when it wrote both. None when absent.
+    """
+    state = directory / name
+    if not state.exists():
+        return None
+    recorded = read_checkpoint_info(directory).get("trainer_state_sha256")
+    if recorded is None or file_sha256(state) != recorded:
+        raise CheckpointError(
+            f"{state} was not written by this run (its SHA-256 is not the one recorded in {directory / CONFIG}); "
+            f"it is a pickle and is not loaded. Delete it to restart from epoch 0, or train a new run"
+        )
+    return state
 
 
 def resolve_checkpoint(path: str | os.PathLike) -> Path:

@@ -15,7 +15,7 @@ import lightning.pytorch as pl
 import torch
 from lightning.pytorch.callbacks import Checkpoint
 
-from vivit.checkpoints import publish, save_model
+from vivit.checkpoints import file_sha256, publish, save_model
 from vivit.errors import CheckpointError
 
 TRAINER_STATE = "trainer_state.ckpt"
@@ -105,7 +105,8 @@ class RunRecorder(Checkpoint):
         info = {**self.info, "epoch": epoch + 1}
 
         def write_last(directory: Path) -> None:
-            save_model(directory, pl_module.model, weights, **info)
+            # The digest in config.json lets a resume prove this run wrote the pickle it loads.
+            save_model(directory, pl_module.model, weights, **info, trainer_state_sha256=file_sha256(staged_state))
             os.replace(staged_state, directory / TRAINER_STATE)
 
         try:

@@ -21,7 +21,7 @@ import yaml
 from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging
 from lightning.pytorch.loggers import CSVLogger
 
-from vivit.checkpoints import load_model, resolve_checkpoint
+from vivit.checkpoints import load_model, resolve_checkpoint, verified_trainer_state
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
 from vivit.evaluation.evaluate import evaluate_model
@@ -63,10 +63,10 @@ def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.
 def resume(run_dir: Path, data_dir: str | None = None) -> Path:
     """Continue a killed run from its last checkpoint; a finished run is only re-evaluated."""
     recipe = load_run_recipe(run_dir, data_dir)
-    state = run_dir / "checkpoints" / "last" / TRAINER_STATE
+    state = verified_trainer_state(run_dir / "checkpoints" / "last", TRAINER_STATE)  # the only pickle we load
     bundle = load_bundle(recipe)
     check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))
-    return _fit(recipe, bundle, run_dir, resume_from=state if state.exists() else None)
+    return _fit(recipe, bundle, run_dir, resume_from=state)
 
 
 def _fit(
