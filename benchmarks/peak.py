@@ -1,6 +1,6 @@
 """The physical limit: this machine's sustained matrix-multiply throughput, fp32 and bf16.
 
-    python benchmarks/peak.py [--quick] [--presets keras-seed vivit-tiny-28]
+    python benchmarks/peak.py [--quick] [--presets keras-seed vivit-tiny-28] [--device cuda]
 
 Two numbers per dtype:
 - `square`: a large square GEMM (n = 1024 or 2048), the best the cores sustain;
@@ -67,21 +67,23 @@ def gemm_flops(shape: Shape) -> int:
     return 2 * b * m * k * n
 
 
-def gemm_runner(shape: Shape, dtype: torch.dtype) -> Callable[[], object]:
+def gemm_runner(shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[], object]:
     b, m, k, n = shape
-    a, w = torch.randn(b, m, k, dtype=dtype), torch.randn(b, k, n, dtype=dtype)
+    a, w = torch.randn(b, m, k, dtype=dtype, device=device), torch.randn(b, k, n, dtype=dtype, device=device)
     if b == 1:
         a, w = a[0], w[0]
         return lambda: torch.mm(a, w)
     return lambda: torch.bmm(a, w)
 
 
-def time_gemms(shapes: list[Shape], dtypes: dict[str, torch.dtype], repeats: int, seconds: float) -> dict[str, dict[Shape, dict]]:
+def time_gemms(
+    shapes: list[Shape], dtypes: dict[str, torch.dtype], repeats: int, seconds: float, device: torch.device
+) -> dict[str, dict[Shape, dict]]:
     """Seconds per call of each shape in each dtype, the dtypes interleaved per shape; each
     timing lasts about `seconds` (calls calibrated on the fp32 kernel, at least one call)."""
     result: dict[str, dict[Shape, dict]] = {name: {} for name in dtypes}
     for shape in shapes:
-        runners = {name: gemm_runner(shape, dtype) for name, dtype in dtypes.items()}
+        runners = {name: gemm_runner(shape, dtype, device) for name, dtype in dtypes.items()}
         calls = {name: calls_for(run, seconds) for name, run in runners.items()}
         batches = {name: repeated(run, calls[name]) for name, run in runners.items()}
         for name, values in interleaved(batches, calls=1, repeats=repeats, warmup=0).items():
@@ -103,21 +105,23 @@ def main() -> None:
     parser.add_argument("--presets", nargs="+", default=["keras-seed", "vivit-tiny-28", "vivit-tiny-64", "vivit-tiny-video"])
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--out", default="peak")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
     args = parser.parse_args()
     presets = ["keras-seed"] if args.quick else args.presets
     repeats = 3 if args.quick else 5
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
     info = machine()
+    device = torch.device(args.device)
 
-    square = 1024 if args.quick else 2048
-    squares = time_gemms([(1, square, square, square)], dtypes, repeats, seconds=0.5)
+    square = 8192 if device.type == "cuda" else 1024 if args.quick else 2048
+    squares = time_gemms([(1, square, square, square)], dtypes, repeats, seconds=0.5, device=device)
     peak = {name: gemm_flops((1, square, square, square)) / squares[name][(1, square, square, square)]["median"] for name in dtypes}
     print(f"square {square}: " + ", ".join(f"{n} {v / 1e9:.1f} GFLOP/s" for n, v in peak.items()), flush=True)
 
     per_preset: dict[str, Any] = {}
     for preset in presets:
         shapes = training_gemms(preset, args.batch)
-        timings = time_gemms(sorted(shapes), dtypes, repeats, seconds=0.05)
+        timings = time_gemms(sorted(shapes), dtypes, repeats, seconds=0.05, device=device)
         total = sum(gemm_flops(s) * c for s, c in shapes.items())
         entry: dict[str, Any] = {"gemm_flops_per_step": total, "shapes": []}
         for name in dtypes:
@@ -134,7 +138,7 @@ def main() -> None:
 
     path = write_results(args.out, {
         "machine": info, "command": " ".join(["python", *sys.argv]), "square_n": square,
-        "peak_flops": peak, "presets": per_preset, "batch": args.batch, "repeats": repeats,
+        "device": str(device), "peak_flops": peak, "presets": per_preset, "batch": args.batch, "repeats": repeats,
     })
     print(f"wrote {path}")
 

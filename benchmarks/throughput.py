@@ -1,0 +1,272 @@
+"""Training and inference speed of each preset x variant, and of HF transformers' ViViT
+configured like `keras-seed`, side by side in one process.
+
+    python benchmarks/throughput.py --quick          # keras-seed only, ours vs HF (a few minutes)
+    python benchmarks/throughput.py                  # + the 28^3/4^3, 64^3 and video presets
+    python benchmarks/throughput.py --quick --device cuda --modes eager bf16 compile compile-bf16
+
+For each contender:
+- training samples/s: forward + backward + optimizer step on batches from `BatchLoader`
+  (the training data path: uint8 gather, float conversion), batch 32 for keras-seed;
+- inference samples/s at batch 32 (`torch.inference_mode`, eval mode) and latency at batch 1;
+- peak memory: RSS in MiB on CPU (the process's VmHWM, reset before the contender's own
+  short run), `torch.cuda.max_memory_allocated` on a GPU;
+- FLOPs per sample (forward, and forward + backward, counted by PyTorch's FLOP counter)
+  and model-FLOPs utilisation: achieved training FLOP/s / the fp32 GEMM peak (a 1024^2
+  matrix product; 4096^2 on a GPU) measured in the same repeats.
+Timings alternate the contenders (A B A B ...) after a warm-up; median and spread of
+`--repeats` repeats; ratios against HF are paired per repeat. Writes
+benchmarks/results/throughput[-quick].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.attention import SDPBackend, sdpa_kernel
+from torch.utils.flop_counter import FlopCounterMode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import interleaved, machine, peak_memory_mib, ratios, reset_peak_memory, summary, write_results  # noqa: E402
+
+from vivit.data.loader import BatchLoader  # noqa: E402
+from vivit.data.types import Split  # noqa: E402
+from vivit.models import VARIANTS, create_model  # noqa: E402
+
+KERAS_SEED = "keras-seed"
+OTHER_PRESETS = ("vivit-tiny-28", "vivit-tiny-64", "vivit-tiny-video")
+
+
+def hf_keras_seed() -> nn.Module:
+    """HF transformers' ViViT configured like keras-seed (HF adds a class token: 28 tokens, not 27)."""
+    from transformers import VivitConfig, VivitForVideoClassification
+
+    config = VivitConfig(
+        image_size=28, num_frames=28, tubelet_size=[8, 8, 8], num_channels=1, hidden_size=128,
+        num_hidden_layers=8, num_attention_heads=8, intermediate_size=512, hidden_act="gelu_pytorch_tanh",
+        layer_norm_eps=1e-6, hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.1, num_labels=11,
+    )
+    return HFVideoClassifier(VivitForVideoClassification(config))
+
+
+class HFVideoClassifier(nn.Module):
+    """Takes our (B, C, T, H, W) layout and returns logits, like our models."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, video: torch.Tensor) -> torch.Tensor:
+        return self.model(pixel_values=video.transpose(1, 2)).logits  # HF reads (B, T, C, H, W)
+
+
+@dataclass
+class Contender:
+    """One model trained and run one way: eager or compiled, fp32 or bf16 autocast, which Adam."""
+
+    name: str
+    build: Callable[[], nn.Module]
+    device: torch.device
+    compile: bool = False
+    autocast: torch.dtype | None = None
+    fused_adam: bool = False
+    model: nn.Module = field(init=False)
+    optimizer: torch.optim.Optimizer = field(init=False)
+
+    def setup(self) -> None:
+        torch.manual_seed(0)
+        self.model = self.build().to(self.device)
+        # Adam as keras-seed trains: lr 1e-4, no weight decay. fused=False keeps PyTorch's
+        # default CPU implementation (one parameter at a time), the same for HF and us.
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4, fused=self.fused_adam or None)
+        self.forward = torch.compile(self.model) if self.compile else self.model
+
+    def precision(self) -> contextlib.AbstractContextManager:
+        if self.autocast is None:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=self.autocast)
+
+    def train_steps(self, loader: BatchLoader) -> None:
+        self.model.train()
+        for video, labels in loader:
+            with self.precision():
+                loss = F.cross_entropy(self.forward(video), labels)
+            loss.backward()
+            self.optimizer.step()
+            self.optimizer.zero_grad(set_to_none=True)
+
+    def infer(self, video: torch.Tensor) -> None:
+        self.model.eval()
+        with torch.inference_mode(), self.precision():
+            self.forward(video)
+
+
+MODES = ("eager", "fused", "bf16", "compile", "compile-bf16")
+
+
+def contenders_for(preset: str, variant: str, with_hf: bool, modes: list[str], device: torch.device) -> list[Contender]:
+    def ours() -> nn.Module:
+        return create_model(preset, variant=variant)
+
+    tag = f"{preset}/{variant}"
+    bf16 = torch.bfloat16
+    table = {
+        "eager": Contender(f"{tag} eager fp32", ours, device),
+        "fused": Contender(f"{tag} eager fp32 fused-adam", ours, device, fused_adam=True),
+        "bf16": Contender(f"{tag} eager bf16 fused-adam", ours, device, autocast=bf16, fused_adam=True),
+        "compile": Contender(f"{tag} compile fp32 fused-adam", ours, device, compile=True, fused_adam=True),
+        "compile-bf16": Contender(f"{tag} compile bf16 fused-adam", ours, device, compile=True, autocast=bf16, fused_adam=True),
+    }
+    chosen = [table[m] for m in modes]
+    if with_hf:
+        chosen.insert(0, Contender("hf keras-seed eager fp32", hf_keras_seed, device))
+    return chosen
+
+
+def random_split(model: nn.Module, num_samples: int, num_classes: int) -> Split:
+    config = probe_config(model)
+    images = torch.randint(0, 256, (num_samples, config[0], *config[1]), dtype=torch.uint8)
+    return Split(images=images, labels=torch.randint(0, num_classes, (num_samples,)))
+
+
+def probe_config(model: nn.Module) -> tuple[int, tuple[int, int, int]]:
+    inner = getattr(model, "model", model)
+    if hasattr(inner, "config") and hasattr(inner.config, "input_size"):
+        return inner.config.in_channels, tuple(inner.config.input_size)
+    return 1, (28, 28, 28)  # the HF keras-seed twin
+
+
+def flops_per_sample(model: nn.Module, in_channels: int, size: tuple[int, int, int]) -> dict[str, int]:
+    """Forward and forward + backward FLOPs of one sample (attention through the math kernel,
+    which the counter sees; the fused CPU kernel does the same arithmetic)."""
+    video = torch.rand(1, in_channels, *size, device=next(model.parameters()).device)
+    with sdpa_kernel(SDPBackend.MATH):
+        model.eval()
+        with torch.no_grad(), FlopCounterMode(display=False) as forward:
+            model(video)
+        model.train()
+        with FlopCounterMode(display=False) as both:
+            model(video).sum().backward()
+    model.zero_grad(set_to_none=True)
+    return {"forward": forward.get_total_flops(), "train": both.get_total_flops()}
+
+
+def bench_group(contenders: list[Contender], train_batch: int, train_steps: int, repeats: int, with_peak: bool) -> dict[str, Any]:
+    """All measures of one group of contenders, alternating them in every repeat."""
+    for c in contenders:
+        c.setup()
+    in_channels, size = probe_config(contenders[-1].model)
+    num_classes = 11 if in_channels == 1 and size == (28, 28, 28) else 2
+    split = random_split(contenders[-1].model, train_batch * train_steps, num_classes)
+    device = contenders[-1].device
+    loader = BatchLoader(split, train_batch, shuffle=True, seed=0, device=device)
+    infer_batch = torch.rand(32, in_channels, *size, device=device)
+    latency_batch = torch.rand(1, in_channels, *size, device=device)
+
+    results: dict[str, Any] = {c.name: {} for c in contenders}
+    for c in contenders:  # memory first, each alone, before the timed loops grow the caches
+        reset_peak_memory(device)
+        c.train_steps(loader)
+        results[c.name]["train_peak_memory_mib"] = peak_memory_mib(device)
+        results[c.name]["flops_per_sample"] = flops_per_sample(c.model, in_channels, size)
+
+    train = {c.name: (lambda c=c: c.train_steps(loader)) for c in contenders}
+    infer = {c.name: (lambda c=c: c.infer(infer_batch)) for c in contenders}
+    latency = {c.name: (lambda c=c: c.infer(latency_batch)) for c in contenders}
+    n = 4096 if device.type == "cuda" else 1024
+    if with_peak:
+        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+        train["peak gemm fp32"] = lambda: [torch.mm(a, b) for _ in range(4)]
+    train_times = interleaved(train, calls=1, repeats=repeats, warmup=2)
+    infer_times = interleaved(infer, calls=1, repeats=repeats, warmup=2)
+    latency_times = interleaved(latency, calls=10, repeats=repeats, warmup=2)
+
+    samples = train_batch * train_steps
+    peak = None
+    if with_peak:
+        peak_times = train_times.pop("peak gemm fp32")
+        peak = summary([4 * 2 * n**3 / t for t in peak_times])
+    for c in contenders:
+        r = results[c.name]
+        r["train_samples_per_s"] = summary([samples / t for t in train_times[c.name]])
+        r["infer_samples_per_s_b32"] = summary([32 / t for t in infer_times[c.name]])
+        r["latency_ms_b1"] = summary([1e3 * t for t in latency_times[c.name]])
+        if peak is not None:
+            train_flops = r["flops_per_sample"]["train"] * r["train_samples_per_s"]["median"]
+            r["train_mfu"] = train_flops / peak["median"]
+            r["infer_mfu"] = r["flops_per_sample"]["forward"] * r["infer_samples_per_s_b32"]["median"] / peak["median"]
+    group: dict[str, Any] = {"contenders": results, "train_batch": train_batch, "train_steps_per_call": train_steps}
+    if peak is not None:
+        group["peak_gemm_fp32_flops"] = peak
+        group["peak_gemm_n"] = n
+    reference = contenders[0].name
+    if reference.startswith("hf"):
+        group["vs_hf"] = {
+            c.name: {
+                "train": ratios(train_times, c.name, reference),
+                "infer_b32": ratios(infer_times, c.name, reference),
+                "latency_b1": ratios(latency_times, c.name, reference),
+            }
+            for c in contenders[1:]
+        }
+    return group
+
+
+def print_group(group: dict[str, Any]) -> None:
+    for name, r in group["contenders"].items():
+        mfu = f"  MFU {r['train_mfu']:.0%}" if "train_mfu" in r else ""
+        print(
+            f"  {name:48s} train {r['train_samples_per_s']['median']:7.1f}/s (±{r['train_samples_per_s']['spread']:.0%})"
+            f"  infer {r['infer_samples_per_s_b32']['median']:7.1f}/s  b1 {r['latency_ms_b1']['median']:6.2f} ms"
+            f"  mem {r['train_peak_memory_mib']:.0f} MiB{mfu}",
+            flush=True,
+        )
+    for name, ratio in group.get("vs_hf", {}).items():
+        print(f"  {name} / HF: train {ratio['train']['median']:.2f}x  infer {ratio['infer_b32']['median']:.2f}x"
+              f"  latency {ratio['latency_b1']['median']:.2f}x (HF time / ours)", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="keras-seed (Model 1) against HF only")
+    parser.add_argument("--repeats", type=int, default=None)
+    parser.add_argument("--modes", nargs="+", default=["eager", "fused", "bf16", "compile"],
+                        choices=MODES, help="our ways of running keras-seed against HF")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
+    parser.add_argument("--out", default=None)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    repeats = args.repeats or (5 if args.quick else 3)
+    result: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "repeats": repeats, "groups": {}}
+
+    print(f"{KERAS_SEED} against HF transformers ({torch.get_num_threads()} threads, {repeats} repeats)", flush=True)
+    device = torch.device(args.device)
+    group = bench_group(contenders_for(KERAS_SEED, "spatio_temporal", True, args.modes, device), 32, 4, repeats, with_peak=True)
+    print_group(group)
+    result["groups"]["keras-seed vs hf"] = group
+    if not args.quick:
+        for preset in (KERAS_SEED, *OTHER_PRESETS):
+            variants = [v for v in VARIANTS if not (preset == KERAS_SEED and v == "spatio_temporal")]
+            for variant in variants:
+                print(f"{preset} / {variant}", flush=True)
+                batch, steps = (32, 2) if preset == KERAS_SEED else (4, 1)
+                group = bench_group(contenders_for(preset, variant, False, ["eager"], device), batch, steps, repeats, with_peak=True)
+                print_group(group)
+                result["groups"][f"{preset}/{variant}"] = group
+    path = write_results(args.out or ("throughput-quick" if args.quick else "throughput"), result)
+    print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()
