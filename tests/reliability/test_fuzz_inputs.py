@@ -9,10 +9,12 @@ names the file: no traceback, no hang, no allocation the file cannot back.
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import shutil
 import struct
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -270,17 +272,26 @@ def test_a_damaged_nifti_file_is_read_or_named_in_one_line(tmp_path: Path, compr
     outcome("NIfTI", [path.name], lambda: read_inputs(path, VOLUME))
 
 
+@functools.lru_cache(maxsize=1)
+def clean_dicom_slices() -> tuple[bytes, ...]:
+    """Three CT slices, written once: their random UIDs must not change between hypothesis replays."""
+    from tests.inference.test_medical import write_dicom_slice
+
+    with tempfile.TemporaryDirectory() as folder:
+        for z in range(3):
+            write_dicom_slice(Path(folder) / f"{z}.dcm", np.full((6, 6), 40.0 * z), z=float(z))
+        return tuple((Path(folder) / f"{z}.dcm").read_bytes() for z in range(3))
+
+
 @FUZZ
 @given(data=st.data(), slices=st.integers(1, 3))
 def test_a_damaged_dicom_series_is_read_or_named_in_one_line(tmp_path: Path, data: st.DataObject, slices: int) -> None:
     pytest.importorskip("pydicom")
-    from tests.inference.test_medical import write_dicom_slice
-
     series = tmp_path / "series"
     shutil.rmtree(series, ignore_errors=True)
     series.mkdir()
-    for z in range(slices):
-        write_dicom_slice(series / f"{z}.dcm", np.full((6, 6), 40.0 * z), z=float(z))
+    for z, content in enumerate(clean_dicom_slices()[:slices]):
+        (series / f"{z}.dcm").write_bytes(content)
     victim = series / f"{data.draw(st.integers(0, slices - 1))}.dcm"
     victim.write_bytes(data.draw(damaged(victim.read_bytes())))
     outcome("DICOM series", [series.name, victim.name], lambda: read_inputs(series, VOLUME))

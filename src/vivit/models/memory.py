@@ -1,9 +1,9 @@
 """How much memory a batch needs, from the config alone: a lower bound for pre-flight checks.
 
 Per sample and per transformer block, a training step keeps for the backward pass at
-least the block's input, its layer-norm outputs, q, k and v, the attention output and
-projection, and the MLP's hidden layer before and after its activation:
-about (10 * embed_dim + 2 * mlp_dim) floats per token. Fused attention kernels keep no
+least the inputs and outputs of both layer norms, q, k and v, the attention output, and
+the MLP's hidden layer before and after its activation: (8 * embed_dim + 2 * mlp_dim)
+floats per token. Fused attention kernels keep no
 (tokens x tokens) matrix, so none is counted. The weights take four copies in training
 (weights, gradients and two Adam moments). Counting only these makes the estimate a
 lower bound: a batch it refuses cannot fit; one it accepts may still need more.
@@ -50,9 +50,9 @@ def parameter_count(config: ViViTConfig) -> int:
 def estimate_bytes(config: ViViTConfig, batch_size: int, training: bool = True, input_size: tuple[int, int, int] | None = None) -> int:
     """Lower bound on the bytes one step of `batch_size` samples needs (see the module doc)."""
     size = input_size or config.input_size
-    per_token = 10 * config.embed_dim + 2 * config.mlp_dim
+    per_token = 8 * config.embed_dim + 2 * config.mlp_dim
     if config.variant == "factorised_self_attention":
-        per_token += 6 * config.embed_dim  # a second attention (temporal) in every block
+        per_token += 6 * config.embed_dim  # a second attention (norm, q, k, v, output) in every block
     tokens = tokens_per_block(config, size)
     if training:
         activations = batch_size * sum(tokens) * per_token
