@@ -1,6 +1,6 @@
 """The physical limit: this machine's sustained matrix-multiply throughput, fp32 and bf16.
 
-    python benchmarks/peak.py [--quick] [--presets keras-seed vivit-tiny-28] [--device cuda]
+    python benchmarks/peak.py [--quick] [--presets keras-seed vivit-tiny-28] [--device cuda] [--threads N]
 
 Two numbers per dtype:
 - `square`: a large square GEMM (n = 1024 or 2048), the best the cores sustain;
@@ -9,12 +9,17 @@ Two numbers per dtype:
   alone: `gemm_bound` = their FLOPs / the time they need alone. A training step can be no
   faster than that even if everything else (norms, GELU, attention, optimizer) were free.
 
-Results go to benchmarks/results/peak.json; throughput.py divides by them (MFU).
+On the CPU it also times keras-seed's largest GEMM and the square one at 1 thread and at
+every thread the machine has, alternated in one process (`threads`): on a machine whose
+cores are busy with other work, OpenMP threads that wait for each other can lose to one.
+
+Results go to benchmarks/results/peak.json.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections import Counter
 from collections.abc import Callable
@@ -99,6 +104,28 @@ def repeated(run: Callable[[], object], calls: int) -> Callable[[], None]:
     return batch
 
 
+def thread_comparison(shapes: list[Shape], repeats: int, seconds: float) -> dict[str, dict]:
+    """fp32 GFLOP/s of each shape at 1 thread and at os.cpu_count() threads, alternated."""
+    most = os.cpu_count() or 1
+    before = torch.get_num_threads()
+    result: dict[str, dict] = {}
+    for shape in shapes:
+        run = gemm_runner(shape, torch.float32, torch.device("cpu"))
+        calls = calls_for(run, seconds)
+
+        def at(threads: int) -> Callable[[], None]:
+            def go() -> None:
+                torch.set_num_threads(threads)
+                for _ in range(calls):
+                    run()
+            return go
+
+        times = interleaved({f"{n} thread(s)": at(n) for n in sorted({1, most})}, calls=1, repeats=repeats, warmup=1)
+        result["x".join(map(str, shape[1:]))] = {k: summary([gemm_flops(shape) * calls / t / 1e9 for t in v]) for k, v in times.items()}
+    torch.set_num_threads(before)
+    return result
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats, keras-seed only (about 1 minute)")
@@ -106,7 +133,10 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--out", default="peak")
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
+    parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's choice)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     presets = ["keras-seed"] if args.quick else args.presets
     repeats = 3 if args.quick else 5
     dtypes = {"fp32": torch.float32, "bf16": torch.bfloat16}
@@ -136,7 +166,14 @@ def main() -> None:
         print(f"{preset}: {len(shapes)} GEMM shapes, {total / 1e9:.2f} GFLOP per step (batch {args.batch}); GEMM-bound "
               + ", ".join(f"{n} {entry[f'gemm_bound_{n}'] / 1e9:.1f} GFLOP/s" for n in dtypes), flush=True)
 
+    threads = {}
+    if device.type == "cpu":
+        threads = thread_comparison([(1, 864, 128, 512), (1, square, square, square)], repeats, seconds=0.3)
+        for shape, entry in threads.items():
+            print(f"threads, {shape}: " + ", ".join(f"{k} {v['median']:.1f} GFLOP/s" for k, v in entry.items()), flush=True)
+
     path = write_results(args.out, {
+        "threads_gflops_fp32": threads,
         "machine": info, "command": " ".join(["python", *sys.argv]), "square_n": square,
         "device": str(device), "peak_flops": peak, "presets": per_preset, "batch": args.batch, "repeats": repeats,
     })
