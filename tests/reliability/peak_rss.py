@@ -1,18 +1,20 @@
 """`python -m tests.reliability.peak_rss CHECKPOINT WARMUP INPUT`: the memory one prediction takes.
 
 Loads the model and predicts once on WARMUP (a small input of the same kind, so
-libraries and buffers are in place), then on INPUT, and prints JSON: the resident set
-before INPUT and the peak while predicting it (ru_maxrss, MiB), and the seconds taken.
+libraries and buffers are in place), then on INPUT, and prints JSON: the anonymous
+memory before INPUT and its peak while reading and predicting it (MiB, see
+anon_memory.py), and the seconds taken.
 """
 
 from __future__ import annotations
 
 import json
-import resource
 import sys
 import time
 
 import torch
+
+from tests.reliability.anon_memory import AnonPeak
 
 
 def main() -> None:
@@ -25,12 +27,12 @@ def main() -> None:
     model = load_model(checkpoint)
     names = model.checkpoint_info["class_names"]
     predict(model, read_inputs(warmup, model.config), names)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     started = time.perf_counter()
-    predictions = predict(model, read_inputs(target, model.config), names)
+    with AnonPeak() as memory:
+        predictions = predict(model, read_inputs(target, model.config), names)
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({"before_mib": before, "peak_mib": peak, "seconds": seconds, "top": predictions[0].top[0][0]}))
+    print(json.dumps({"before_mib": memory.before / 2**20, "peak_mib": memory.peak / 2**20, "seconds": seconds,
+                      "top": predictions[0].top[0][0]}))
 
 
 if __name__ == "__main__":
