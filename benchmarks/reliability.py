@@ -55,7 +55,7 @@ def render(log: dict, seconds: dict[str, float], examples: int, atheris_seconds:
         "",
         "**Fuzzed inputs** (each case: a result, or one VivitError line naming the file)",
         "",
-        "| target | cases | read | refused in one line | seconds |",
+        "| target | cases | read | refused in one line | seconds in the readers |",
         "|---|---:|---:|---:|---:|",
     ]
     for target, counts in sorted(log.get("fuzz", {}).items()):
