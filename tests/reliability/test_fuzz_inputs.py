@@ -209,18 +209,25 @@ def test_a_broken_recipe_file_is_loaded_or_named_in_one_line(
     outcome("recipe YAML", [path.name], lambda: load_recipe(str(path)))
 
 
+VALID_SPACES = st.sampled_from([
+    {"optim.lr": {"type": "float", "low": 1e-5, "high": 1e-3, "log": True}},
+    {"model.depth": {"type": "int", "low": 2, "high": 4}},
+    {"model.variant": {"type": "categorical", "choices": ["spatio_temporal", "factorised_encoder"]}},
+])
+
+
 @FUZZ
-@given(space=st.dictionaries(st.sampled_from(["optim.lr", "model.depth", "data.batch_size", "train.seed", "model.variant", "lr", "x.y"]),
+@given(valid=VALID_SPACES, space=st.dictionaries(st.sampled_from(["optim.lr", "model.depth", "data.batch_size", "train.seed", "model.variant", "lr", "x.y"]),
                              st.one_of(values, st.fixed_dictionaries({"type": st.sampled_from(["float", "int", "categorical", "x"])},
                                                                      optional={"low": values, "high": values, "log": values, "step": values, "choices": values})),
-                             max_size=3),
+                             max_size=3) | st.just({}),
        garbage=st.one_of(st.none(), st.binary(max_size=200)))
-def test_a_broken_search_space_is_loaded_or_named_in_one_line(tmp_path: Path, space: dict, garbage: bytes | None) -> None:
+def test_a_broken_search_space_is_loaded_or_named_in_one_line(tmp_path: Path, valid: dict, space: dict, garbage: bytes | None) -> None:
     from vivit.sweeps.space import check_space, load_space
     from vivit.training.recipe import read_recipe_file
 
     path = tmp_path / "space.yaml"
-    path.write_bytes(garbage if garbage is not None else yaml.safe_dump(space).encode())
+    path.write_bytes(garbage if garbage is not None else yaml.safe_dump({**valid, **space}).encode())
     # check_space compares the space with the recipe: its errors name the space's key.
     outcome("sweep space YAML", [path.name, "Search space key '"], lambda: check_space(load_space(path), read_recipe_file("keras-seed")))
 
