@@ -290,6 +290,20 @@ def clean_dicom_slices() -> tuple[bytes, ...]:
         return tuple((Path(folder) / f"{z}.dcm").read_bytes() for z in range(3))
 
 
+def test_a_nifti_header_promising_gigabytes_in_a_small_file_allocates_nothing(tmp_path: Path) -> None:
+    """Found by atheris: 897 bytes whose header claims (6, 11783, 28781) float32 took 8 GB in nibabel."""
+    nibabel = pytest.importorskip("nibabel")
+    from vivit.errors import DataError
+
+    header = nibabel.Nifti1Header()
+    header.set_data_shape((6, 11783, 28781))
+    header.set_data_dtype(np.float32)
+    path = tmp_path / "liar.nii"
+    path.write_bytes(header.binaryblock + bytes(4) + bytes(545))  # 348-byte header, 4-byte extension flag, a few voxels
+    with pytest.raises(DataError, match=r"liar\.nii is truncated: its header promises 7\.6 GiB"):
+        read_inputs(path, VOLUME)
+
+
 @FUZZ
 @given(data=st.data(), slices=st.integers(1, 3))
 def test_a_damaged_dicom_series_is_read_or_named_in_one_line(tmp_path: Path, data: st.DataObject, slices: int) -> None:
