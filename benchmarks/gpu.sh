@@ -16,9 +16,9 @@ PYTHON=${PYTHON:-.venv/bin/python}
 OUT=benchmarks/results
 DEVICE=cuda
 PEAK_LIMIT=90 THROUGHPUT_LIMIT=300 SCALING_LIMIT=90
-MODES=(eager bf16 compile compile-bf16) REPEATS=3
+MODES=(eager bf16 compile compile-bf16) REPEATS=3 EXTRA=()
 if [[ "${1:-}" == "--dry-run" ]]; then
-    DEVICE=cpu PEAK_LIMIT=300 THROUGHPUT_LIMIT=400 SCALING_LIMIT=0 MODES=(eager) REPEATS=1
+    DEVICE=cpu PEAK_LIMIT=300 THROUGHPUT_LIMIT=400 SCALING_LIMIT=0 MODES=(eager) REPEATS=1 EXTRA=(--threads 1)
     OUT=$(mktemp -d)
     echo "dry run on the CPU into $OUT"
 elif ! "$PYTHON" -c "import torch, sys; sys.exit(0 if torch.cuda.is_available() else 1)"; then
@@ -38,9 +38,9 @@ step() {  # step NAME LIMIT_SECONDS COMMAND...
     STATUS+=("$name=$([[ $rc == 0 ]] && echo ok || ([[ $rc == 124 ]] && echo timeout || echo "failed:$rc"))")
 }
 
-step peak "$PEAK_LIMIT" "$PYTHON" benchmarks/peak.py --quick --device "$DEVICE" --out gpu-peak
+step peak "$PEAK_LIMIT" "$PYTHON" benchmarks/peak.py --quick --device "$DEVICE" --out gpu-peak "${EXTRA[@]}"
 step throughput "$THROUGHPUT_LIMIT" "$PYTHON" benchmarks/throughput.py --quick --repeats "$REPEATS" --device "$DEVICE" \
-    --modes "${MODES[@]}" --out gpu-throughput
+    --modes "${MODES[@]}" --out gpu-throughput "${EXTRA[@]}"
 step scaling "$SCALING_LIMIT" "$PYTHON" benchmarks/scaling.py --quick --device "$DEVICE" --out gpu-scaling
 
 "$PYTHON" - "$OUT" "${STATUS[@]}" <<'EOF'
