@@ -71,6 +71,14 @@ def test_hf_vivit_initialises_a_model_with_other_classes_and_grid(tmp_path: Path
         next(k for k in hf.vivit.state_dict() if k.startswith(("layers.0.mlp.fc1.weight", "encoder.layer.0.intermediate.dense.weight")))])
 
 
+def test_hf_vivit_with_another_activation_names_the_setting_to_change(tmp_path: Path) -> None:
+    _, directory = hf_checkpoint(tmp_path / "hf")  # hidden_act gelu_fast: our gelu_tanh
+    config = ViViTConfig(num_classes=2, in_channels=3, input_size=(16, 32, 32), tubelet_size=(2, 8, 8), padding="valid",
+                         embed_dim=64, depth=2, num_heads=4, mlp_dim=128, pooling="cls", mlp_activation="gelu")
+    with pytest.raises(ConfigError, match="model.mlp_activation=gelu_tanh"):
+        init_from_pretrained(build_model(config), directory)
+
+
 def test_init_from_a_missing_path_says_so(tmp_path: Path) -> None:
     from vivit.errors import CheckpointError
 

@@ -34,6 +34,7 @@ def _load_matching(model: ViViT, source: ViViT, path: Path) -> None:
         raise ConfigError(
             f"{path} is an HF ViViT (Model 1 with a class token); train it with model.variant=spatio_temporal model.pooling=cls"
         )
+    _check_settings_without_weights(model, source, path)
     own = model.state_dict()
     state = {k: v for k, v in source.state_dict().items() if not k.startswith("head.")}
     table = state["pos_embedding.table"]  # (1, nt, nh, nw, D)
@@ -50,6 +51,18 @@ def _load_matching(model: ViViT, source: ViViT, path: Path) -> None:
                 f"use the checkpoint's architecture (embed_dim, depth, heads, mlp_dim, tubelet_size, in_channels)"
             )
     model.load_state_dict(state, strict=False)
+
+
+# Settings that change what the weights compute but not their shapes: a mismatch would load
+# without complaint and quietly fine-tune a different function.
+SETTINGS_WITHOUT_WEIGHTS = ("mlp_activation", "mlp_output_activation", "norm_eps")
+
+
+def _check_settings_without_weights(model: ViViT, source: ViViT, path: Path) -> None:
+    for name in SETTINGS_WITHOUT_WEIGHTS:
+        ours, theirs = getattr(model.config, name), getattr(source.config, name)
+        if ours != theirs:
+            raise ConfigError(f"HF ViViT {path} was trained with {name}={theirs} but the model has {ours}; train it with model.{name}={theirs}")
 
 
 def freeze_spatial_encoder(model: ViViT) -> list[str]:
