@@ -20,7 +20,7 @@ import torch
 from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
-from vivit.errors import CheckpointError, ConfigError
+from vivit.errors import CheckpointError, ConfigError, first_line
 from vivit.models import ViViT, ViViTConfig, build_model
 
 FORMAT = "vivit-checkpoint/1"
@@ -149,7 +149,7 @@ def load_weights(directory: Path) -> dict[str, torch.Tensor]:
     try:
         return load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{weights_path} is corrupt or truncated ({_first_line(error)})") from None
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({first_line(error)})") from None
 
 
 def weight_shapes(directory: Path) -> dict[str, tuple[int, ...]]:
@@ -161,7 +161,7 @@ def weight_shapes(directory: Path) -> dict[str, tuple[int, ...]]:
         with safe_open(str(weights_path), framework="pt") as weights:
             return {key: tuple(weights.get_slice(key).get_shape()) for key in weights.keys()}
     except (SafetensorError, OSError, ValueError) as error:
-        raise CheckpointError(f"{weights_path} is corrupt or truncated ({_first_line(error)})") from None
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({first_line(error)})") from None
 
 
 def check_layout(config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source: Path) -> None:
@@ -197,11 +197,6 @@ def _check_same_tensors(expected: dict[str, tuple[int, ...]], given: dict[str, t
                 f"Checkpoint {source} belongs to another model: {key} has shape {given[key]} "
                 f"in the checkpoint but {shape} in the model"
             )
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def load_model(path: str | os.PathLike) -> ViViT:

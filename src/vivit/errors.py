@@ -25,3 +25,9 @@ class DataError(VivitError, ValueError):
 
 class CheckpointError(VivitError, ValueError):
     """A checkpoint that is missing, corrupt or belongs to another model."""
+
+
+def first_line(error: BaseException) -> str:
+    """A library's error as one line for our messages: its first line, or its type when empty."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__

@@ -19,7 +19,7 @@ from typing import BinaryIO
 
 import numpy as np
 
-from vivit.errors import DataError
+from vivit.errors import DataError, first_line
 from vivit.memory import available_memory, format_bytes
 
 # numpy parses a .npy header as a Python literal: a damaged one raises SyntaxError or TokenError.
@@ -85,8 +85,3 @@ def _check_size(path: Path, shape: tuple[int, ...], dtype: np.dtype, stored: int
             f"{name} holds an array of shape {shape} ({format_bytes(claimed)}), more than the "
             f"{format_bytes(free)} of memory available; give a smaller file"
         )
-
-
-def first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vivit.errors import DataError
+from vivit.errors import DataError, first_line
 from vivit.memory import available_memory, format_bytes
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
@@ -58,7 +58,7 @@ def read_nifti(path: Path) -> tuple[np.ndarray, bool]:
     except DataError:
         raise
     except Exception as error:  # noqa: BLE001 - nibabel parses untrusted bytes and raises many kinds
-        raise DataError(f"Input {path} is not a readable NIfTI file ({_first_line(error)})") from None
+        raise DataError(f"Input {path} is not a readable NIfTI file ({first_line(error)})") from None
     if volume.ndim == 4 and volume.shape[3] == 1:
         volume = volume[..., 0]
     return volume, bool(volume.size) and float(volume.min()) < HU_THRESHOLD
@@ -82,7 +82,7 @@ def read_dicom_series(folder: Path) -> tuple[np.ndarray, bool]:
         except DataError:
             raise
         except Exception as error:  # noqa: BLE001 - pydicom parses untrusted bytes and raises many kinds
-            raise DataError(f"Input {file} is not a readable DICOM slice ({_first_line(error)})") from None
+            raise DataError(f"Input {file} is not a readable DICOM slice ({first_line(error)})") from None
     if len({s[1].shape for s in slices}) > 1:
         raise DataError(f"Input folder {folder} mixes slices of different sizes; give one DICOM series per folder")
     slices.sort(key=lambda s: s[0])
@@ -147,8 +147,3 @@ def _optional(name: str) -> ModuleType:
         return __import__(name)
     except ImportError:
         raise DataError(f"Reading medical formats needs {name}: pip install 'vivit[medical]'") from None
-
-
-def _first_line(error: BaseException) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
