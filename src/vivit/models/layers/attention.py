@@ -11,6 +11,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from vivit.models.layers.fast_dropout import attention_with_dropout
+
 
 class SelfAttention(nn.Module):
     """Standard multi-head self-attention over the token axis of (B, N, D)."""
@@ -46,6 +48,9 @@ class SelfAttention(nn.Module):
         dropout = self.attn_dropout if self.training else 0.0
         if self.recorded is not None:
             return self.attend_explicitly(q, k, v, dropout)
+        if dropout > 0 and q.device.type == "cpu":
+            # SDPA's CPU kernels have no dropout; its fallback draws the mask slowly.
+            return attention_with_dropout(q, k, v, dropout)
         return F.scaled_dot_product_attention(q, k, v, dropout_p=dropout)
 
     def attend_explicitly(self, q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, dropout: float) -> torch.Tensor:
