@@ -10,43 +10,29 @@ finished seeds are reused and stopped ones resumed, so the command can be rerun 
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime
-import json
 import os
 import platform
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 import torch
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from seeded_runs import read_metrics, train_arguments, train_or_resume, training_minutes
+
 REPO = Path(__file__).resolve().parents[1]
-
-
-def run_seed(recipe: str, dataset: str, seed: int, run_dir: Path, extra: list[str]) -> None:
-    if (run_dir / "metrics.json").exists():
-        return
-    command = [sys.executable, "-m", "vivit.cli.main", "train"]
-    if (run_dir / "config.yaml").exists():
-        command += ["--resume", str(run_dir)]
-    else:
-        command += ["--recipe", recipe, "--dataset", dataset, "--seed", str(seed), "--out", str(run_dir), *extra]
-    print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True)
 
 
 def summarise(run_dirs: list[Path]) -> dict[str, tuple[float, float]]:
     table: dict[str, list[float]] = {}
     for run_dir in run_dirs:
-        metrics = json.loads((run_dir / "metrics.json").read_text())
+        metrics = read_metrics(run_dir)
         for split in ("val", "test"):
             for key, value in metrics[split].items():
                 table.setdefault(f"{split}/{key}", []).append(value)
-        with open(run_dir / "history.csv") as handle:
-            seconds = sum(float(row["epoch_seconds"]) for row in csv.DictReader(handle))
-        table.setdefault("train_minutes", []).append(seconds / 60)
+        table.setdefault("train_minutes", []).append(training_minutes(run_dir))
     return {k: (statistics.mean(v), statistics.stdev(v) if len(v) > 1 else 0.0) for k, v in table.items()}
 
 
@@ -54,7 +40,7 @@ def write_doc(recipe: str, dataset: str, seeds: list[int], run_dirs: list[Path],
     summary = summarise(run_dirs)
     per_seed = []
     for seed, run_dir in zip(seeds, run_dirs):
-        test = json.loads((run_dir / "metrics.json").read_text())["test"]
+        test = read_metrics(run_dir)["test"]
         cells = [f"{test[k]:.4f}" if k in test else "–" for k in ("accuracy", "top5", "auc")]  # no top-5 for binary tasks
         per_seed.append(f"| {seed} | " + " | ".join(cells) + " |")
     rows = "\n".join(
@@ -84,7 +70,7 @@ def main() -> None:
     args = parser.parse_args()
     run_dirs = [args.root / f"{args.recipe}-{args.dataset}" / f"seed{seed}" for seed in args.seeds]
     for seed, run_dir in zip(args.seeds, run_dirs):
-        run_seed(args.recipe, args.dataset, seed, run_dir, args.overrides)
+        train_or_resume(run_dir, train_arguments(args.recipe, args.dataset, seed, args.overrides))
     command = " ".join(["python benchmarks/reproduce.py", args.recipe, "--dataset", args.dataset, "--seeds", *map(str, args.seeds), *args.overrides])
     print(write_doc(args.recipe, args.dataset, args.seeds, run_dirs, command).read_text())
 

@@ -1,0 +1,60 @@
+"""One seed of a recipe as a resumable run directory, and what a finished one holds.
+
+Shared by reproduce.py and accuracy.py. A run directory is trained by the ordinary
+`vivit train` command in a subprocess: finished runs are left alone, stopped ones resumed,
+so a benchmark can be killed at any moment and started again.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+TRAIN = [sys.executable, "-m", "vivit.cli.main", "train"]
+
+
+def is_finished(run_dir: Path) -> bool:
+    """metrics.json is written last, after the selected checkpoint was tested."""
+    return (run_dir / "metrics.json").is_file()
+
+
+def train_arguments(recipe: str, dataset: str, seed: int, overrides: list[str], data_dir: str | None = None) -> list[str]:
+    """The arguments of `vivit train` that start this run (without --out)."""
+    arguments = ["--recipe", recipe, "--dataset", dataset, "--seed", str(seed)]
+    if data_dir is not None:
+        arguments += ["--data-dir", data_dir]
+    return arguments + list(overrides)
+
+
+def train_or_resume(run_dir: Path, arguments: list[str], threads: int | None = None, data_dir: str | None = None) -> None:
+    """Train `run_dir` with `vivit train <arguments>`, or resume it if it was stopped; raises on failure.
+
+    A folder without a last checkpoint was stopped before its first epoch ended, so it starts afresh.
+    """
+    if is_finished(run_dir):
+        return
+    if (run_dir / "checkpoints" / "last").exists():
+        command = [*TRAIN, "--resume", str(run_dir)] + (["--data-dir", data_dir] if data_dir else [])
+    else:
+        command = [*TRAIN, *arguments, "--out", str(run_dir)]
+    env = dict(os.environ)
+    if threads is not None:
+        env["OMP_NUM_THREADS"] = str(threads)  # torch takes its intra-op thread count from it
+    print("$", " ".join(command), flush=True)
+    subprocess.run(command, check=True, env=env)
+
+
+def read_metrics(run_dir: Path) -> dict[str, Any]:
+    """{"checkpoint", "epoch", "val": {...}, "test": {...}} of the checkpoint train.select picked."""
+    return json.loads((run_dir / "metrics.json").read_text())
+
+
+def training_minutes(run_dir: Path) -> float:
+    """Minutes spent in epochs (each with its validation pass), summed from history.csv."""
+    with open(run_dir / "history.csv") as handle:
+        return sum(float(row["epoch_seconds"]) for row in csv.DictReader(handle)) / 60

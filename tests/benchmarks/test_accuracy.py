@@ -1,0 +1,143 @@
+"""benchmarks/accuracy.py: which cells it trains, how entries accumulate, what the page says."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import torch
+from accuracy import main
+from accuracy_cells import ABLATIONS, VARIANT_OVERRIDES, Cell, cells, matching
+from accuracy_doc import render
+from accuracy_results import merge
+
+from tests.conftest import SHARED_DATA
+from vivit.models import build_model
+from vivit.training.recipe import load_recipe
+
+
+def recipe_of(cell: Cell) -> dict[str, Any]:
+    """The cell's recipe as a dict, its model section resolved (a default set explicitly is no change)."""
+    recipe = load_recipe(cell.recipe, [f"data.dataset={cell.dataset}", *cell.overrides])
+    return {**recipe.to_dict(), "model": recipe.model_config(11, (1, 28, 28, 28)).to_dict()}
+
+
+def parameters(cell: Cell) -> int:
+    with torch.device("meta"):
+        model = build_model(load_recipe(cell.recipe, list(cell.overrides)).model_config(11, (1, 28, 28, 28)))
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_recipe_variant_group_is_four_variants_times_two_recipes() -> None:
+    names = [cell.name for cell in cells("recipe-variant")]
+    assert len(names) == 8
+    assert {name.split("/")[1] for name in names} == {"keras-seed", "vivit-medmnist"}
+    assert {name.split("/")[2] for name in names} == set(VARIANT_OVERRIDES)
+
+
+def test_ablation_group_is_the_full_recipe_and_one_cell_per_ingredient() -> None:
+    ablation = cells("ablation")
+    assert ablation[0].name == "organmnist3d/vivit-medmnist/spatio_temporal" and ablation[0].label == "full recipe"
+    assert len(ablation) == 1 + len(ABLATIONS)
+
+
+def test_datasets_group_is_adrenal_by_default_and_takes_others_on_request() -> None:
+    assert [c.dataset for c in cells("datasets")] == ["organmnist3d", "adrenalmnist3d"]
+    assert [c.dataset for c in cells("datasets", ("nodulemnist3d",))] == ["organmnist3d", "nodulemnist3d"]
+    with pytest.raises(ValueError, match="Unknown dataset 'mnist'"):
+        cells("datasets", ("mnist",))
+
+
+def test_all_runs_every_cell_once() -> None:
+    every = [cell.name for cell in cells("all")]
+    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 1
+
+
+def test_only_with_a_cell_name_selects_exactly_that_cell() -> None:
+    every = cells("all")
+    for cell in every:
+        assert matching(every, cell.name) == [cell]
+
+
+@pytest.mark.parametrize("cell", cells("all"), ids=lambda cell: cell.name)
+def test_every_cell_is_a_valid_recipe(cell: Cell) -> None:
+    recipe_of(cell)
+
+
+@pytest.mark.parametrize("recipe", ["keras-seed", "vivit-medmnist"])
+def test_variants_keep_the_parameters_of_model_1_within_a_tenth_of_a_percent(recipe: str) -> None:
+    counts = [parameters(cell) for cell in cells("recipe-variant") if cell.recipe == recipe]
+    assert max(counts) / min(counts) < 1.001
+
+
+@pytest.mark.parametrize("ablated", cells("ablation")[1:], ids=lambda cell: cell.name)
+def test_each_ablation_changes_only_its_own_ingredient(ablated: Cell) -> None:
+    full, changed = recipe_of(cells("ablation")[0]), recipe_of(ablated)
+    touched = {tuple(o.split("=")[0].split(".")) for o in ablated.overrides}
+    differing = {(section, key) for section in full if isinstance(full[section], dict)
+                 for key in full[section].keys() | changed[section].keys()
+                 if full[section].get(key) != changed[section].get(key)}
+    assert differing and differing <= touched
+
+
+def entry(cell: str, seed: int, accuracy: float, **fields: Any) -> dict[str, Any]:
+    machine = {"cpu": "test cpu", "cores": 2, "threads": 1, "torch": "2", "device": "cpu"}
+    return {"cell": cell, "dataset": cell.split("/")[0], "seed": seed, "test": {"accuracy": accuracy, "auc": 0.9},
+            "val": {"accuracy": 0.8, "auc": 0.95}, "parameters": 1_640_075, "train_minutes": 60.0,
+            "machine": machine, "date": "2026-11-28", **fields}
+
+
+def test_merge_replaces_the_same_cell_and_seed_and_keeps_every_other_entry() -> None:
+    old = [entry("a/x", 42, 0.5), entry("a/x", 1, 0.6), entry("b/y", 42, 0.7)]
+    merged = merge(old, [entry("a/x", 42, 0.9), entry("c/z", 2, 0.1)])
+    assert [(e["cell"], e["seed"], e["test"]["accuracy"]) for e in merged] == [
+        ("a/x", 1, 0.6), ("a/x", 42, 0.9), ("b/y", 42, 0.7), ("c/z", 2, 0.1)]
+
+
+def table_row(page: str, label: str) -> str:
+    return next(line for line in page.splitlines() if line.startswith(f"| {label} |"))
+
+
+def test_page_shows_mean_and_std_finished_seeds_and_cells_not_run_yet() -> None:
+    name = "organmnist3d/vivit-medmnist/spatio_temporal"
+    page = render([entry(name, 42, 0.90), entry(name, 1, 0.92), entry("adrenalmnist3d/vivit-medmnist", 42, 0.8)], [42, 1, 2])
+    assert "fills in as runs finish" in page
+    assert "0.910 ± 0.014" in table_row(page, "vivit-medmnist, spatio_temporal")
+    assert "| 2 of 3 |" in table_row(page, "vivit-medmnist, spatio_temporal")
+    assert "| 0.800 |" in table_row(page, "vivit-medmnist on adrenalmnist3d")
+    assert "| 1 of 3 |" in table_row(page, "vivit-medmnist on adrenalmnist3d")
+    assert "not run yet" in table_row(page, "keras-seed, factorised_encoder")
+    assert "python benchmarks/accuracy.py --only organmnist3d/vivit-medmnist-no-ema --seeds 42 1 2" in page
+
+
+def test_page_counts_only_the_requested_seeds() -> None:
+    page = render([entry("adrenalmnist3d/vivit-medmnist", 7, 0.8)], [42, 1, 2])
+    assert "not run yet" in table_row(page, "vivit-medmnist on adrenalmnist3d")
+
+
+def test_shortened_runs_are_refused_into_the_committed_table() -> None:
+    with pytest.raises(SystemExit):
+        main(["--only", "adrenalmnist3d", "--epochs", "1"])
+
+
+def test_one_cell_runs_records_and_is_kept_on_a_rerun(tmp_path: Path) -> None:
+    if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
+        pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
+    results, doc = tmp_path / "accuracy.json", tmp_path / "results.md"
+    args = ["--only", "adrenalmnist3d/vivit-medmnist", "--seeds", "42", "--threads", "1", "--data-dir", str(SHARED_DATA),
+            "--root", str(tmp_path / "runs"), "--results", str(results), "--doc", str(doc),
+            "--epochs", "1", "train.limit_train_batches=2"]
+    assert main(args) == 0
+    metrics = tmp_path / "runs" / "adrenalmnist3d" / "vivit-medmnist" / "seed42" / "metrics.json"
+    finished_at = metrics.stat().st_mtime
+    [recorded] = json.loads(results.read_text())["entries"]
+    assert (recorded["cell"], recorded["seed"], recorded["epochs_run"]) == ("adrenalmnist3d/vivit-medmnist", 42, 1)
+    assert recorded["extra_overrides"] == ["train.limit_train_batches=2", "train.epochs=1"]
+    assert recorded["parameters"] == 1_638_914 and set(recorded["test"]) == {"accuracy", "auc"}  # binary: no top-5
+    assert recorded["command"].startswith("OMP_NUM_THREADS=1 vivit train --recipe vivit-medmnist --dataset adrenalmnist3d --seed 42")
+    assert "| 1 of 3 |" in table_row(doc.read_text(), "vivit-medmnist on adrenalmnist3d")
+    assert main(args) == 0  # finished: recorded again, not retrained
+    assert metrics.stat().st_mtime == finished_at
+    assert len(json.loads(results.read_text())["entries"]) == 1
