@@ -24,7 +24,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -187,8 +187,8 @@ def bench_group(contenders: list[Contender], train_batch: int, train_steps: int,
         a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
         train["peak gemm fp32"] = lambda: [torch.mm(a, b) for _ in range(4)]
     train_times = interleaved(train, calls=1, repeats=repeats, warmup=2)
-    infer_times = interleaved(infer, calls=1, repeats=repeats, warmup=2)
-    latency_times = interleaved(latency, calls=10, repeats=repeats, warmup=2)
+    infer_times = interleaved(infer, calls=10, repeats=repeats, warmup=2)
+    latency_times = interleaved(latency, calls=50, repeats=repeats, warmup=2)
 
     samples = train_batch * train_steps
     peak = None

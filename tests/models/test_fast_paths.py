@@ -3,7 +3,8 @@
 - `keep_scale_mask` is a Bernoulli dropout mask: the rate is p (on a 2^-15 grid), every
   element is dropped independently, kept values are scaled so the expectation is kept.
 - `attention_with_dropout` is softmax(q k^T / sqrt d) with that mask, times v.
-- `gelu_tanh_via_sigmoid` / `TanhGELU` is `F.gelu(approximate="tanh")`.
+- `gelu_tanh_via_sigmoid` / `TanhGELU` is `F.gelu(approximate="tanh")`, and its
+  hand-written backward is that function's derivative.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import torch.nn.functional as F
 
 from vivit.models.layers.attention import SelfAttention
 from vivit.models.layers.fast_dropout import attention_with_dropout, keep_scale_mask, quantised_drop_rate
-from vivit.models.layers.mlp import TanhGELU, gelu_tanh_via_sigmoid
+from vivit.models.layers.gelu import GeluTanhFunction, TanhGELU, gelu_tanh_via_sigmoid
 
 
 @pytest.mark.parametrize("p", [0.1, 0.5, 0.9])
@@ -102,3 +103,29 @@ def test_tanh_gelu_module_gives_the_same_values_and_gradients_in_training_and_in
     (grad,) = torch.autograd.grad(training.sum(), x)
     (expected,) = torch.autograd.grad(F.gelu(x, approximate="tanh").sum(), x)
     torch.testing.assert_close(grad, expected)
+
+
+def test_gelu_backward_is_the_derivative_of_gelu_tanh() -> None:
+    x = (torch.randn(40, dtype=torch.float64) * 3).requires_grad_(True)
+    assert torch.autograd.gradcheck(GeluTanhFunction.apply, (x,))
+    x64 = torch.linspace(-10, 10, 2001, dtype=torch.float64, requires_grad=True)
+    (ours,) = torch.autograd.grad(GeluTanhFunction.apply(x64).sum(), x64)
+    (reference,) = torch.autograd.grad(F.gelu(x64, approximate="tanh").sum(), x64)
+    torch.testing.assert_close(ours, reference, atol=1e-12, rtol=1e-12)
+
+
+def test_tanh_gelu_module_trains_like_f_gelu_in_a_whole_model() -> None:
+    from vivit.models import create_model
+
+    torch.manual_seed(0)
+    model = create_model("keras-seed").eval()  # eval: no dropout, so the two passes are comparable
+    video = torch.rand(2, 1, 28, 28, 28)
+    model(video).sum().backward()
+    ours = {name: p.grad.clone() for name, p in model.named_parameters()}
+    model.zero_grad()
+    for module in model.modules():
+        if isinstance(module, TanhGELU):
+            module.forward = lambda x: F.gelu(x, approximate="tanh")
+    model(video).sum().backward()
+    for name, p in model.named_parameters():
+        torch.testing.assert_close(ours[name], p.grad, atol=1e-5, rtol=1e-4, msg=name)

@@ -34,9 +34,13 @@ class SelfAttention(nn.Module):
     def split_heads(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """(..., N, D) -> q, k, v each (..., heads, N, head_dim)."""
         qkv = self.qkv(x).unflatten(-1, (3, self.num_heads, self.head_dim))  # (..., N, 3, H, Dh)
-        # unbind + transpose rather than movedim(-3, 0): the ONNX exporter writes movedim's
-        # negative axis into a Transpose perm, which onnxruntime rejects.
-        q, k, v = (t.transpose(-3, -2) for t in qkv.unbind(-3))  # each (..., H, N, Dh)
+        lead = qkv.dim() - 4  # batch axes: 1, or 2 for Model 4's (B, nt)
+        # One copy lays q, k and v out contiguously, so the attention kernels need not copy
+        # each transposed view again (faster inference and batch-1 latency: docs/benchmarks.md).
+        # Non-negative axes: the ONNX exporter writes negative ones into a Transpose perm,
+        # which onnxruntime rejects.
+        qkv = qkv.permute(lead + 1, *range(lead), lead + 2, lead, lead + 3).contiguous()  # (3, ..., H, N, Dh)
+        q, k, v = qkv.unbind(0)
         return q, k, v
 
     def merge_heads(self, out: torch.Tensor) -> torch.Tensor:
