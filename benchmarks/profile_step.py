@@ -2,6 +2,7 @@
 + Adam step under torch.profiler, for our model or HF transformers' twin.
 
     python benchmarks/profile_step.py [--model ours|hf] [--conv-tokenizer] [--steps 5] [--threads N]
+    python benchmarks/profile_step.py --model ours|hf --inference 32|1   # eval forward passes instead
 
 `--conv-tokenizer` runs our tubelet embedding as the Conv3d it used to be (same weights),
 to show what its backward costs on a CPU. Prints a table of the top operators by self
@@ -37,6 +38,8 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=5)
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--top", type=int, default=15)
+    parser.add_argument("--inference", type=int, default=None, metavar="BATCH",
+                        help="profile eval forward passes (torch.inference_mode) at this batch size instead of training steps")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
@@ -47,10 +50,20 @@ def main() -> None:
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, fused=True)
     video, labels = torch.rand(32, 1, 28, 28, 28), torch.randint(0, 11, (32,))
 
-    def step() -> None:
+    def train_step() -> None:
         F.cross_entropy(model(video), labels).backward()
         optimizer.step()
         optimizer.zero_grad(set_to_none=True)
+
+    def inference_step() -> None:
+        with torch.inference_mode():
+            model(video)
+
+    step = train_step
+    if args.inference:
+        model.eval()
+        video = torch.rand(args.inference, 1, 28, 28, 28)
+        step = inference_step
 
     for _ in range(3):
         step()
@@ -64,12 +77,13 @@ def main() -> None:
          "calls_per_step": e.count / args.steps}
         for e in events[: args.top]
     ]
-    print(f"{args.model}{' (Conv3d tokenizer)' if args.conv_tokenizer else ''}: {total / 1e3 / args.steps:.0f} ms per step "
-          f"(batch 32, {torch.get_num_threads()} thread(s), profiler on)")
+    what = f"inference at batch {args.inference}" if args.inference else "training, batch 32"
+    print(f"{args.model}{' (Conv3d tokenizer)' if args.conv_tokenizer else ''}: {total / 1e3 / args.steps:.1f} ms per step "
+          f"({what}, {torch.get_num_threads()} thread(s), profiler on)")
     print("| op | ms per step | share | calls per step |\n|---|---:|---:|---:|")
     for r in rows:
         print(f"| {r['op']} | {r['self_ms_per_step']:.1f} | {r['share']:.1%} | {r['calls_per_step']:.0f} |")
-    name = f"profile-{args.model}{'-conv' if args.conv_tokenizer else ''}"
+    name = f"profile-{args.model}{'-conv' if args.conv_tokenizer else ''}{f'-infer-b{args.inference}' if args.inference else ''}"
     write_results(name, {"machine": machine(), "command": " ".join(["python", *sys.argv]),
                          "ms_per_step": total / 1e3 / args.steps, "top_ops": rows})
 
