@@ -104,7 +104,9 @@ Protocol: `{RECOMMENDED}` picks its checkpoint by validation accuracy (`train.se
 the end of each run, on that checkpoint, and no test figure chose anything. The recommended
 recipe, `{RECOMMENDED}`, was chosen on validation figures only, and runs unchanged on every dataset:
 `vivit train --recipe {RECOMMENDED} --dataset NAME`. Time is the sum of `epoch_seconds` in each
-run's `history.csv` (training and validation), on the machine named in its row.
+run's `history.csv` (training and validation), on the machine named in its row. On the 2-core
+CPU, seeds usually ran two or three at a time with 1 thread each, so their minutes are what a
+shared machine gave, not what an idle one would.
 Rerun any row with the command listed under its table (from the repository root, with
 `VIVIT_DATA_DIR` naming the folder of the MedMNIST files); finished seeds are kept, stopped ones resumed.
 
