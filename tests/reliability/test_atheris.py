@@ -27,10 +27,19 @@ def test_the_atheris_fuzz_target_finds_no_crash_hang_or_runaway_memory(tmp_path:
         sys.executable, str(REPO / "fuzz" / "inputs.py"), f"-max_total_time={SECONDS}", "-timeout=20",
         "-rss_limit_mb=3072", f"-artifact_prefix={tmp_path}/", "-print_final_stats=1",
     ]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=SECONDS + 300, cwd=tmp_path,
-                            env={**os.environ, "OMP_NUM_THREADS": "1"})
-    log = result.stdout + result.stderr
-    assert result.returncode == 0, log[-4000:]
+    # One stream, in order: atheris prints a Python traceback to stdout and libFuzzer's
+    # verdict to stderr, and a failure must show the traceback, not only the verdict.
+    result = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            timeout=SECONDS + 300, cwd=tmp_path, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    log = result.stdout
+    assert result.returncode == 0, _failure(log)
     runs = re.search(r"Done (\d+) runs in (\d+) second", log)
     assert runs, log[-2000:]
     record("fuzz", "atheris (coverage-guided, all readers)", {"ok+error": int(runs.group(1)), "seconds": int(runs.group(2))})
+
+
+def _failure(log: str) -> str:
+    """The Python exception atheris caught, if any, then libFuzzer's verdict and the saved input."""
+    start = log.find("=== Uncaught Python exception")
+    cause = log[start:start + 3000] if start >= 0 else ""
+    return cause + "\n...\n" + log[-1500:]

@@ -80,7 +80,7 @@ def lying_header(array: np.ndarray, shape: tuple[int, ...]) -> bytes:
 arrays = st.builds(
     lambda shape, dtype, seed: (np.random.default_rng(seed).random(shape) * (255 if dtype == np.uint8 else 1)).astype(dtype),
     st.sampled_from([(8, 8, 8), (2, 8, 8, 8), (1, 8, 8, 8), (4, 8), (8, 8, 8, 8, 8, 1)]),
-    st.sampled_from([np.uint8, np.float32, np.float64, np.int16]),
+    st.sampled_from([np.uint8, np.float32, np.float64, np.int16, ">f4", ">i2", "<U2"]),
     st.integers(0, 2**16),
 )
 huge_shapes = st.lists(st.integers(0, 2**40), min_size=1, max_size=5).map(tuple)

@@ -59,7 +59,7 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
 
 def _samples(name: str, array: np.ndarray, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
     """A volume (D, H, W) or (C, D, H, W), or a stack (N, D, H, W) / (N, C, D, H, W)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(array))
+    tensor = torch.from_numpy(np.ascontiguousarray(_native_pixels(array, name)))
     channels = config.in_channels
     if tensor.ndim == 3 or (tensor.ndim == 4 and channels > 1 and tensor.shape[0] == channels):
         return [(name, _to_model(tensor, config, name))]
@@ -68,6 +68,17 @@ def _samples(name: str, array: np.ndarray, config: ViViTConfig) -> list[tuple[st
     raise DataError(
         f"Input {name} has shape {tuple(array.shape)}; expected a volume (D, H, W) or a stack (N, D, H, W)"
     )
+
+
+def _native_pixels(array: np.ndarray, name: str) -> np.ndarray:
+    """uint8 or float pixels in this machine's byte order.
+
+    Files written on a big-endian machine are converted, not refused; strings, dates, records
+    and integers wider than a byte are refused here, before torch would raise its own error.
+    """
+    if array.dtype.kind == "f" or array.dtype == np.uint8:
+        return array.astype(array.dtype.newbyteorder("="), copy=False)
+    raise DataError(f"Input {name} has dtype {array.dtype}; give uint8 (0-255) or float (0-1) values")
 
 
 def _to_model(sample: torch.Tensor, config: ViViTConfig, name: str) -> torch.Tensor:
