@@ -5,20 +5,27 @@
     python benchmarks/accuracy.py --group datasets --only adrenalmnist3d  # the recommended recipe on AdrenalMNIST3D
     python benchmarks/accuracy.py --dry-run                               # print what would run
     python benchmarks/accuracy.py --docs-only                             # rebuild the page from the JSON
+    python benchmarks/accuracy.py --group all --jobs 8 --threads 2        # 8 runs at a time (a GPU machine)
 
 Every (cell, seed) is an ordinary run directory <root>/<cell>/seed<S>: missing ones are trained,
 stopped ones resumed, finished ones kept, so the script can be stopped and rerun at any time.
 After each run its entry joins benchmarks/results/accuracy.json (merged with the entries of
 other sessions and machines) and docs/results.md is rewritten from that file alone. The whole
-table is days of CPU: run it in pieces with --group and --only.
+table is days of CPU: run it in pieces with --group and --only. With --jobs N, N runs train at
+once, each writing its output to <root>/logs/; runs (and several copies of this script) record
+their entries under a lock, so none is lost.
 """
 
 from __future__ import annotations
 
 import argparse
+import fcntl
 import shlex
 import subprocess
 import sys
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -45,6 +52,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="datasets of the `datasets` group besides OrganMNIST3D (default: adrenalmnist3d)")
     parser.add_argument("--seeds", type=int, nargs="+", default=TABLE_SEEDS)
     parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS of each run (default: torch's choice)")
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at once (default 1: one after another)")
     parser.add_argument("--data-dir", help="folder of the MedMNIST files (default $VIVIT_DATA_DIR)")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="where the run directories go")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="the JSON of finished runs")
@@ -54,6 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=int, help="smoke tests only: train.epochs of every run")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="smoke tests only: added to every run")
     args = parser.parse_args(argv)
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1, got {args.jobs}")
     args.extra = list(args.overrides) + ([f"train.epochs={args.epochs}"] if args.epochs else [])
     committed = {args.root.resolve(): DEFAULT_ROOT, args.results.resolve(): DEFAULT_RESULTS, args.doc.resolve(): DEFAULT_DOC}
     if args.extra and any(path == default for path, default in committed.items()):
@@ -77,11 +87,23 @@ def command_line(cell: Cell, seed: int, args: argparse.Namespace) -> str:
     return shlex.join([*env, "vivit", "train", *cell_arguments(cell, seed, args), "--out", _shown(cell.run_dir(args.root, seed))])
 
 
+@contextmanager
+def results_lock(results: Path) -> Iterator[None]:
+    """Held while the JSON is read, merged and written: two runs finishing together, in one
+    process (--jobs) or in two, would otherwise each write back the file without the other's entry."""
+    lock_path = results.parent / f".{results.name}.lock"
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        yield
+
+
 def record(cell: Cell, seed: int, args: argparse.Namespace) -> None:
     """Merge the finished run's entry into the JSON and rewrite the page from it."""
     new = entry(cell, seed, cell.run_dir(args.root, seed), command_line(cell, seed, args))
-    save_entries(args.results, merge(load_entries(args.results), [new]))
-    write_doc(args)
+    with results_lock(args.results):
+        save_entries(args.results, merge(load_entries(args.results), [new]))
+        write_doc(args)
 
 
 def write_doc(args: argparse.Namespace) -> None:
@@ -98,10 +120,11 @@ def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:
         return True
     if not is_finished(run_dir):
         write_run_record(run_dir, command, args.extra, args.threads)
+        log = args.root / "logs" / f"{cell.name.replace('/', '-')}-seed{seed}.log" if args.jobs > 1 else None
         try:
-            train_or_resume(run_dir, cell_arguments(cell, seed, args), args.threads, args.data_dir)
+            train_or_resume(run_dir, cell_arguments(cell, seed, args), args.threads, args.data_dir, log)
         except subprocess.CalledProcessError as error:
-            print(f"FAILED ({error.returncode}): {command}", file=sys.stderr)
+            print(f"FAILED ({error.returncode}): {command}" + (f"; its output is in {log}" if log else ""), file=sys.stderr)
             return False
     record(cell, seed, args)
     return True
@@ -118,7 +141,10 @@ def main(argv: list[str] | None = None) -> int:
         save_entries(args.results, load_entries(args.results))  # creates an empty one on the first call
         write_doc(args)
         return 0
-    failed = [f"{cell.name} seed {seed}" for cell in selection for seed in args.seeds if not run_cell(cell, seed, args)]
+    runs = [(cell, seed) for cell in selection for seed in args.seeds]
+    with ThreadPoolExecutor(max_workers=1 if args.dry_run else args.jobs) as pool:  # threads wait on subprocesses
+        succeeded = list(pool.map(lambda run: run_cell(*run, args), runs))
+    failed = [f"{cell.name} seed {seed}" for (cell, seed), ok in zip(runs, succeeded) if not ok]
     if not args.dry_run:
         write_doc(args)
         print(f"{_shown(args.doc)} and {_shown(args.results)} updated")

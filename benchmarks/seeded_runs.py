@@ -31,10 +31,13 @@ def train_arguments(recipe: str, dataset: str, seed: int, overrides: list[str], 
     return arguments + list(overrides)
 
 
-def train_or_resume(run_dir: Path, arguments: list[str], threads: int | None = None, data_dir: str | None = None) -> None:
+def train_or_resume(
+    run_dir: Path, arguments: list[str], threads: int | None = None, data_dir: str | None = None, log: Path | None = None
+) -> None:
     """Train `run_dir` with `vivit train <arguments>`, or resume it if it was stopped; raises on failure.
 
     A folder without a last checkpoint was stopped before its first epoch ended, so it starts afresh.
+    With `log`, the run's output is appended there instead of this process's (runs side by side).
     """
     if is_finished(run_dir):
         return
@@ -45,8 +48,13 @@ def train_or_resume(run_dir: Path, arguments: list[str], threads: int | None = N
     env = dict(os.environ)
     if threads is not None:
         env["OMP_NUM_THREADS"] = str(threads)  # torch takes its intra-op thread count from it
-    print("$", " ".join(command), flush=True)
-    subprocess.run(command, check=True, env=env)
+    print("$", " ".join(command) + (f"  > {log}" if log else ""), flush=True)
+    if log is None:
+        subprocess.run(command, check=True, env=env)
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as output:
+        subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 import torch
-from accuracy import main
+from accuracy import main, results_lock
 from accuracy_cells import ABLATIONS, VARIANT_OVERRIDES, Cell, cells, matching
 from accuracy_doc import render
 from accuracy_results import merge
@@ -141,3 +141,40 @@ def test_one_cell_runs_records_and_is_kept_on_a_rerun(tmp_path: Path) -> None:
     assert main(args) == 0  # finished: recorded again, not retrained
     assert metrics.stat().st_mtime == finished_at
     assert len(json.loads(results.read_text())["entries"]) == 1
+
+
+def test_runs_side_by_side_are_all_recorded_each_with_its_own_log(tmp_path: Path) -> None:
+    if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
+        pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
+    results = tmp_path / "accuracy.json"
+    args = ["--only", "adrenalmnist3d/vivit-medmnist", "--seeds", "42", "1", "--jobs", "2", "--threads", "1",
+            "--data-dir", str(SHARED_DATA), "--root", str(tmp_path / "runs"), "--results", str(results),
+            "--doc", str(tmp_path / "results.md"), "--epochs", "1", "train.limit_train_batches=2"]
+    assert main(args) == 0
+    entries = json.loads(results.read_text())["entries"]
+    assert sorted(e["seed"] for e in entries) == [1, 42]
+    logs = sorted(p.name for p in (tmp_path / "runs" / "logs").iterdir())
+    assert logs == ["adrenalmnist3d-vivit-medmnist-seed1.log", "adrenalmnist3d-vivit-medmnist-seed42.log"]
+    assert "test" in (tmp_path / "runs" / "logs" / logs[0]).read_text()
+
+
+def test_jobs_below_one_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        main(["--jobs", "0", "--dry-run"])
+
+
+def test_a_second_writer_waits_for_the_results_lock(tmp_path: Path) -> None:
+    import threading
+
+    results, acquired = tmp_path / "accuracy.json", threading.Event()
+
+    def second_writer() -> None:
+        with results_lock(results):
+            acquired.set()
+
+    with results_lock(results):
+        writer = threading.Thread(target=second_writer)
+        writer.start()
+        assert not acquired.wait(0.5)  # blocked while the first holds it
+    assert acquired.wait(10)
+    writer.join()
