@@ -57,6 +57,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="where the run directories go")
     parser.add_argument("--results", type=Path, default=DEFAULT_RESULTS, help="the JSON of finished runs")
     parser.add_argument("--doc", type=Path, default=DEFAULT_DOC, help="the generated page")
+    parser.add_argument("--skip-recorded", action="store_true",
+                        help="leave out every (cell, seed) the JSON already holds, wherever it ran (a fresh machine)")
     parser.add_argument("--dry-run", action="store_true", help="print the commands, run nothing, write nothing")
     parser.add_argument("--docs-only", action="store_true", help="rebuild the page from the JSON, run nothing")
     parser.add_argument("--epochs", type=int, help="smoke tests only: train.epochs of every run")
@@ -142,6 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         write_doc(args)
         return 0
     runs = [(cell, seed) for cell in selection for seed in args.seeds]
+    if args.skip_recorded:
+        recorded = {(e["cell"], e["seed"]) for e in load_entries(args.results)}
+        runs = [(cell, seed) for cell, seed in runs if (cell.name, seed) not in recorded]
     with ThreadPoolExecutor(max_workers=1 if args.dry_run else args.jobs) as pool:  # threads wait on subprocesses
         succeeded = list(pool.map(lambda run: run_cell(*run, args), runs))
     failed = [f"{cell.name} seed {seed}" for (cell, seed), ok in zip(runs, succeeded) if not ok]

@@ -109,6 +109,9 @@ CPU, seeds usually ran two or three at a time with 1 thread each, so their minut
 shared machine gave, not what an idle one would.
 Rerun any row with the command listed under its table (from the repository root, with
 `VIVIT_DATA_DIR` naming the folder of the MedMNIST files); finished seeds are kept, stopped ones resumed.
+`--jobs N` trains N seeds at once. On a lent CUDA GPU, `benchmarks/accuracy_gpu.sh` runs every seed
+not recorded yet in one bounded call (see its header); GPU runs train in bf16 autocast, as
+`vivit train` does on a bf16 GPU, and their rows name the GPU.
 
 ## Bars and targets
 

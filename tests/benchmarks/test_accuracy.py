@@ -178,3 +178,30 @@ def test_a_second_writer_waits_for_the_results_lock(tmp_path: Path) -> None:
         assert not acquired.wait(0.5)  # blocked while the first holds it
     assert acquired.wait(10)
     writer.join()
+
+
+def test_skip_recorded_leaves_out_the_seeds_the_json_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    results = tmp_path / "accuracy.json"
+    results.write_text(json.dumps({"entries": [{"cell": "adrenalmnist3d/vivit-medmnist", "seed": 42}]}))
+    args = ["--only", "adrenalmnist3d/vivit-medmnist", "--seeds", "42", "1", "--dry-run", "--root", str(tmp_path / "runs"),
+            "--results", str(results), "--doc", str(tmp_path / "results.md")]
+    assert main([*args, "--skip-recorded"]) == 0
+    assert [line.split("--seed ")[1][:2] for line in capsys.readouterr().out.splitlines()] == ["1 "]
+    assert main(args) == 0
+    assert len(capsys.readouterr().out.splitlines()) == 2
+
+
+def test_the_gpu_script_dry_run_trains_and_records_on_the_cpu(tmp_path: Path) -> None:
+    """benchmarks/accuracy_gpu.sh --dry-run: its --run path, with two tiny runs on the CPU."""
+    import os
+    import subprocess
+    import sys
+
+    if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
+        pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHON_DRY": sys.executable, "VIVIT_DATA_DIR": str(SHARED_DATA), "TMPDIR": str(tmp_path)}
+    result = subprocess.run(["bash", str(repo / "benchmarks" / "accuracy_gpu.sh"), "--dry-run"], env=env,
+                            capture_output=True, text=True, timeout=900)
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    assert "accuracy.py exit 0" in result.stdout and "2 entries in" in result.stdout
