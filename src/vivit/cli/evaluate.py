@@ -15,13 +15,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--checkpoint", choices=("best", "last"), help="default: the one the recipe selects")
     parser.add_argument("--data-dir", help="folder of dataset files (default $VIVIT_DATA_DIR, else a user cache)")
     parser.add_argument("--json", type=Path, help="write here too (always written to RUN_DIR/evaluation/SPLIT.json)")
+    parser.add_argument("--tta", action="store_true",
+                        help="test-time augmentation: average over the flips the recipe trained with, left/right "
+                             "labels swapped back (written to SPLIT-tta.json, apart from single-view figures)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from vivit.checkpoints import load_model, resolve_checkpoint
+    from vivit.data.augment import AugmentConfig
     from vivit.errors import ConfigError
     from vivit.evaluation.evaluate import evaluate_model
+    from vivit.evaluation.tta import flip_views
     from vivit.training.run_dir import load_bundle, load_run_recipe, write_json
 
     recipe = load_run_recipe(args.run_dir, data_dir=args.data_dir)
@@ -31,13 +36,19 @@ def run(args: argparse.Namespace) -> int:
     bundle = load_bundle(recipe)
     if args.split not in bundle.splits:
         raise ConfigError(f"Dataset {bundle.name} has no '{args.split}' split")
+    views = ""
+    if args.tta:
+        model = flip_views(model, AugmentConfig.from_dict(recipe.augment), bundle, args.run_dir.name)
+        views = f"{len(model.views)} views"
     metrics = evaluate_model(model, bundle.splits[args.split], bundle.num_classes, recipe.data.eval_batch_size)
     document = {"checkpoint": choice, "split": args.split, "class_names": list(bundle.class_names), **metrics}
+    if views:
+        document["tta"] = [list(view) for view in model.views]
     (args.run_dir / "evaluation").mkdir(exist_ok=True)
-    write_json(args.run_dir / "evaluation" / f"{args.split}.json", document)
+    write_json(args.run_dir / "evaluation" / f"{args.split}{'-tta' if views else ''}.json", document)
     if args.json:
         write_json(args.json, document)
-    print(format_table(args.split, metrics, list(bundle.class_names)))
+    print(format_table(args.split + (f", TTA over {views}" if views else ""), metrics, list(bundle.class_names)))
     return 0
 
 

@@ -206,7 +206,7 @@ class BatchAugmenter:
         self.config = config
         self.num_classes = num_classes
         self.left_right_axis = left_right_axis
-        self._mirror_label = _mirror_table(num_classes, left_right_pairs, left_right_axis)
+        self._mirror_label = mirror_table(num_classes, left_right_pairs, left_right_axis)
         self._has_pairs = bool(left_right_pairs)
         _check_laterality(config, left_right_axis if self._has_pairs else None)
 
@@ -437,7 +437,7 @@ def box_mask(start: torch.Tensor, stop: torch.Tensor, shape: tuple[int, int, int
     )
 
 
-def _mirror_table(num_classes: int, pairs: Sequence[tuple[int, int]], axis: str | None) -> torch.Tensor:
+def mirror_table(num_classes: int, pairs: Sequence[tuple[int, int]], axis: str | None) -> torch.Tensor:
     """label -> its mirror image's label (identity for unpaired labels)."""
     if (pairs or axis is not None) and axis not in AXES:
         raise ConfigError(
