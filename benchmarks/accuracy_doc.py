@@ -142,6 +142,37 @@ The recommended recipe as shipped (Model 1, spatio_temporal), with nothing chang
 """
 
 
+TTA_TEXT = """## Test-time augmentation, reported apart
+
+Runs whose recipe trains with flips are also evaluated on the mean of the class probabilities
+over those flips (`vivit evaluate RUN --split test --tta`; on `vivit-medmnist` the volume and its
+mirror along T, the mirror's left/right organ labels read back). It costs one forward pass per
+view; nothing was chosen on it. Single-view figures are those of the tables above, over the
+same seeds.
+
+"""
+
+TTA_HEADER = ["run", "views", "test ACC", "test ACC, TTA", "test AUC", "test AUC, TTA", "val ACC, TTA", "val AUC, TTA", "seeds"]
+
+
+def tta_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[int]) -> str:
+    """Single-view against TTA for every cell with TTA figures; '' when none has any."""
+    lines = []
+    for cell in selection:
+        finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and "tta" in e]
+        if not finished:
+            continue
+        tta = [e["tta"] for e in finished]
+        views = ", ".join(str(v) for v in sorted({t["views"] for t in tta}))
+        values = [mean_std(_metric(source, split, key)) for source, split, key in [
+            (finished, "test", "accuracy"), (tta, "test", "accuracy"), (finished, "test", "auc"), (tta, "test", "auc"),
+            (tta, "val", "accuracy"), (tta, "val", "auc")]]
+        lines.append("| " + " | ".join([cell.label, views, *values, f"{len(finished)} of {len(seeds)}"]) + " |")
+    if not lines:
+        return ""
+    return "\n".join(["| " + " | ".join(TTA_HEADER) + " |", "|" + "---|" * len(TTA_HEADER), *lines])
+
+
 def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS) -> str:
     """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded."""
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries if e["cell"] == f"{e['dataset']}/{RECOMMENDED}"))
@@ -149,4 +180,7 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
     for text, group in [(VARIANTS_TEXT, "recipe-variant"), (ABLATION_TEXT, "ablation"), (DATASETS_TEXT, "datasets")]:
         selection = cells(group, tuple(dict.fromkeys((*datasets, *recorded))))
         sections.append(text + table(selection, entries, seeds) + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
+    every_cell = cells("all", tuple(dict.fromkeys((*datasets, *recorded))))
+    if tta := tta_table(every_cell, entries, seeds):
+        sections.append(TTA_TEXT + tta + "\n")
     return "\n".join(sections)

@@ -79,7 +79,18 @@ def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
         "machine": record.get("machine") or machine(None),
         "date": finished.date().isoformat(),
         "command": record.get("command", command),
+        **_tta(run_dir),
     }
+
+
+def _tta(run_dir: Path) -> dict[str, Any]:
+    """{"tta": {"views", "val", "test"}} once `vivit evaluate --tta` has run on both splits, else {}."""
+    files = {split: run_dir / "evaluation" / f"{split}-tta.json" for split in ("val", "test")}
+    if not all(path.is_file() for path in files.values()):
+        return {}
+    documents = {split: json.loads(path.read_text()) for split, path in files.items()}
+    tta = {split: {k: round(v, 6) for k, v in doc.items() if k in METRICS} for split, doc in documents.items()}
+    return {"tta": {"views": len(documents["test"]["tta"]), **tta}}
 
 
 def merge(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:

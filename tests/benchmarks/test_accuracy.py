@@ -136,6 +136,7 @@ def test_one_cell_runs_records_and_is_kept_on_a_rerun(tmp_path: Path) -> None:
     assert (recorded["cell"], recorded["seed"], recorded["epochs_run"]) == ("adrenalmnist3d/vivit-medmnist", 42, 1)
     assert recorded["extra_overrides"] == ["train.limit_train_batches=2", "train.epochs=1"]
     assert recorded["parameters"] == 1_638_914 and set(recorded["test"]) == {"accuracy", "auc"}  # binary: no top-5
+    assert recorded["tta"]["views"] == 2 and set(recorded["tta"]["test"]) == {"accuracy", "auc"}  # flip_t: 2 views
     assert recorded["command"].startswith("OMP_NUM_THREADS=1 vivit train --recipe vivit-medmnist --dataset adrenalmnist3d --seed 42")
     assert "| 1 of 3 |" in table_row(doc.read_text(), "vivit-medmnist on adrenalmnist3d")
     assert main(args) == 0  # finished: recorded again, not retrained
@@ -205,3 +206,17 @@ def test_the_gpu_script_dry_run_trains_and_records_on_the_cpu(tmp_path: Path) ->
                             capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
     assert "accuracy.py exit 0" in result.stdout and "2 entries in" in result.stdout
+
+
+def test_tta_figures_get_their_own_table_beside_the_single_view_ones() -> None:
+    name = "organmnist3d/vivit-medmnist/spatio_temporal"
+    tta = [{"views": 2, "test": {"accuracy": acc, "auc": 0.995}, "val": {"accuracy": 0.95, "auc": 0.998}} for acc in (0.91, 0.93)]
+    entries = [entry(name, 42, 0.90, tta=tta[0]), entry(name, 1, 0.92, tta=tta[1]), entry("adrenalmnist3d/vivit-medmnist", 42, 0.8)]
+    page = render(entries, [42, 1, 2])
+    assert "Test-time augmentation, reported apart" in page
+    tta_section = page[page.index("Test-time augmentation, reported apart"):]
+    assert table_row(tta_section, "vivit-medmnist, spatio_temporal") == (
+        "| vivit-medmnist, spatio_temporal | 2 | 0.910 ± 0.014 | 0.920 ± 0.014 | 0.900 ± 0.000 | 0.995 ± 0.000 "
+        "| 0.950 ± 0.000 | 0.998 ± 0.000 | 2 of 3 |")
+    assert "adrenalmnist3d" not in tta_section.split("\n\n")[-1]  # a cell without TTA figures has no row
+    assert "Test-time augmentation" not in render(entries[2:], [42, 1, 2])
