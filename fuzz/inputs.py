@@ -79,7 +79,10 @@ def write_seeds(corpus: Path) -> None:
     """One valid file per reader, prefixed by its reader byte, as libFuzzer's starting corpus."""
     import yaml
 
+    import torch
+
     REFERENCE.mkdir(parents=True, exist_ok=True)
+    torch.manual_seed(0)  # the same starting corpus on every run, so a -seed replays the same mutations
     save_model(REFERENCE, build_model(VOLUME), class_names=["a", "b", "c"])
     rng = np.random.default_rng(0)
     npy = io.BytesIO()
