@@ -176,11 +176,11 @@ def tta_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[
 def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS) -> str:
     """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded."""
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries if e["cell"] == f"{e['dataset']}/{RECOMMENDED}"))
+    shown = tuple(dict.fromkeys((*datasets, *recorded)))
     sections = [INTRO + references() + "\n"]
     for text, group in [(VARIANTS_TEXT, "recipe-variant"), (ABLATION_TEXT, "ablation"), (DATASETS_TEXT, "datasets")]:
-        selection = cells(group, tuple(dict.fromkeys((*datasets, *recorded))))
+        selection = cells(group, shown)
         sections.append(text + table(selection, entries, seeds) + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
-    every_cell = cells("all", tuple(dict.fromkeys((*datasets, *recorded))))
-    if tta := tta_table(every_cell, entries, seeds):
+    if tta := tta_table(cells("all", shown), entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")
     return "\n".join(sections)

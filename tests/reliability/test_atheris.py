@@ -2,8 +2,9 @@
 
 CI runs it for $VIVIT_ATHERIS_SECONDS (default 30 s) from libFuzzer seed $VIVIT_ATHERIS_SEED
 (default 1), so that a CI run follows the same mutations each time and fails only when the code
-changed; exploring with other seeds and for longer is what the runs in docs/reliability.md do. A crash, a hang past 20 s or more than 3 GiB resident fails it,
-and the input that did it is saved in the test's temporary folder.
+changed; exploring with other seeds and for longer is what the runs in docs/reliability.md do.
+A crash, a hang past 20 s or more than 3 GiB resident fails it, and the input that did it is
+saved in the test's temporary folder.
 """
 
 from __future__ import annotations

@@ -36,19 +36,19 @@ def run(args: argparse.Namespace) -> int:
     bundle = load_bundle(recipe)
     if args.split not in bundle.splits:
         raise ConfigError(f"Dataset {bundle.name} has no '{args.split}' split")
-    views = ""
     if args.tta:
         model = flip_views(model, AugmentConfig.from_dict(recipe.augment), bundle, args.run_dir.name)
-        views = f"{len(model.views)} views"
     metrics = evaluate_model(model, bundle.splits[args.split], bundle.num_classes, recipe.data.eval_batch_size)
     document = {"checkpoint": choice, "split": args.split, "class_names": list(bundle.class_names), **metrics}
-    if views:
+    name, title = args.split, args.split
+    if args.tta:
         document["tta"] = [list(view) for view in model.views]
+        name, title = f"{args.split}-tta", f"{args.split}, TTA over {len(model.views)} views"
     (args.run_dir / "evaluation").mkdir(exist_ok=True)
-    write_json(args.run_dir / "evaluation" / f"{args.split}{'-tta' if views else ''}.json", document)
+    write_json(args.run_dir / "evaluation" / f"{name}.json", document)
     if args.json:
         write_json(args.json, document)
-    print(format_table(args.split + (f", TTA over {views}" if views else ""), metrics, list(bundle.class_names)))
+    print(format_table(title, metrics, list(bundle.class_names)))
     return 0
 
 

@@ -32,7 +32,7 @@ from vivit.errors import ConfigError, DataError
 from vivit.validation import check_fields
 
 AXES = ("T", "H", "W")
-_BATCH_DIM = {"T": 2, "H": 3, "W": 4}  # dims of (B, C, T, H, W)
+BATCH_DIM = {"T": 2, "H": 3, "W": 4}  # dims of (B, C, T, H, W)
 # F.affine_grid orders grid coordinates (x, y, z) = (W, H, T).
 _GRID_INDEX = {"W": 0, "H": 1, "T": 2}
 PLANES = ("TH", "TW", "HW")
@@ -233,7 +233,7 @@ class BatchAugmenter:
             if prob == 0:
                 continue
             flipped = _coin(g, x.shape[0], prob, x.device)  # (B,)
-            x = torch.where(_per_sample(flipped), x.flip(_BATCH_DIM[axis]), x)
+            x = torch.where(_per_sample(flipped), x.flip(BATCH_DIM[axis]), x)
             if axis == self.left_right_axis and self._has_pairs:
                 y = self._swap_where(y, flipped)
         return x, y
@@ -245,7 +245,7 @@ class BatchAugmenter:
         if c.rot90_prob == 0:
             return x, y
         plane = c.rot90_plane
-        dims = (_BATCH_DIM[plane[0]], _BATCH_DIM[plane[1]])
+        dims = (BATCH_DIM[plane[0]], BATCH_DIM[plane[1]])
         if any(k % 2 for k in c.rot90_k) and x.shape[dims[0]] != x.shape[dims[1]]:
             raise ConfigError(
                 f"augment.rot90_k {list(c.rot90_k)} has quarter turns, which need a square {plane} plane, "

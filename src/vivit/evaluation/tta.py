@@ -18,11 +18,9 @@ from itertools import combinations
 import torch
 from torch import nn
 
-from vivit.data.augment import AugmentConfig, mirror_table
+from vivit.data.augment import BATCH_DIM, AugmentConfig, mirror_table
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
-
-_VIDEO_DIM = {"T": 2, "H": 3, "W": 4}  # dims of (B, C, T, H, W)
 
 
 class FlipViews(nn.Module):
@@ -36,7 +34,7 @@ class FlipViews(nn.Module):
         self, model: nn.Module, axes: Sequence[str], mirror: torch.Tensor | None = None, left_right_axis: str | None = None
     ) -> None:
         super().__init__()
-        unknown = [axis for axis in axes if axis not in _VIDEO_DIM]
+        unknown = [axis for axis in axes if axis not in BATCH_DIM]
         if unknown or not axes:
             raise ConfigError(f"TTA flips axes among T, H, W; got {list(axes)}")
         self.model = model
@@ -47,7 +45,7 @@ class FlipViews(nn.Module):
     def forward(self, video: torch.Tensor) -> torch.Tensor:
         total = None
         for view in self.views:
-            flipped = video.flip([_VIDEO_DIM[axis] for axis in view]) if view else video
+            flipped = video.flip([BATCH_DIM[axis] for axis in view]) if view else video
             probabilities = self.model(flipped).float().softmax(dim=-1)
             if self.left_right_axis in view and self.mirror.numel():
                 # The mirror image's class j is this input's class mirror[j]: read them back.
