@@ -173,6 +173,69 @@ def tta_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[
     return "\n".join(["| " + " | ".join(TTA_HEADER) + " |", "|" + "---|" * len(TTA_HEADER), *lines])
 
 
+DIAGNOSIS_TEXT = """## What the curves and the errors show
+
+Read from each finished run's `history.csv` and test confusion matrix when it was recorded
+(`benchmarks/accuracy_diagnosis.py`); mean ± std over the seeds. Train ACC is measured on the
+batches as trained (augmented, label-smoothed under `vivit-medmnist`), so its gap to val ACC is
+not a sign by itself. The val loss (plain cross-entropy) is: if it is lowest in the last tenth of
+the epochs the run was still improving when it stopped (under-training); if it ends well above its
+lowest it over-fitted after that epoch. Left↔right counts the test errors that take a paired
+organ (kidney, femur, lung) for its twin on the other side; its share of all errors is in brackets.
+The commonest confusion is summed over the seeds.
+
+"""
+
+DIAGNOSIS_HEADER = ["run", "epochs", "train ACC, last epoch", "val loss lowest at epoch", "val loss, last above lowest",
+                    "checkpoint epoch", "test errors", "of which left↔right", "commonest confusion (true → predicted)", "seeds"]
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "–"
+
+
+def _commonest(diagnoses: list[dict[str, Any]]) -> str:
+    counts: dict[tuple[str, str], int] = {}
+    for true, predicted, count in (c for d in diagnoses for c in d["test_errors"]["confusions"]):
+        counts[true, predicted] = counts.get((true, predicted), 0) + count
+    if not counts:
+        return "none"
+    (true, predicted), count = max(counts.items(), key=lambda item: item[1])
+    return f"{true} → {predicted} ({count})"
+
+
+def diagnosis_row(label: str, finished: list[dict[str, Any]], seeds: list[int]) -> list[str]:
+    diagnoses = [e["diagnosis"] for e in finished]
+    curves = [d["curves"] for d in diagnoses]
+    errors = [d["test_errors"] for d in diagnoses]
+    swaps = [e["left_right_swaps"] for e in errors if e["left_right_swaps"] is not None]
+    rise = [100 * (c["val_loss_last"] / c["val_loss_lowest"] - 1) for c in curves]
+    return [
+        label,
+        _span([str(e["epochs_run"]) for e in finished]),
+        mean_std([c["train_accuracy_last"] for c in curves]),
+        mean_std([c["val_loss_lowest_epoch"] for c in curves], digits=0),
+        mean_std(rise, digits=0) + " %",
+        mean_std([e["selected_epoch"] for e in finished if e.get("selected_epoch") is not None], digits=0),
+        mean_std([e["errors"] for e in errors], digits=0) + f" of {_span([str(e['samples']) for e in errors])}",
+        f"{mean_std(swaps, digits=0)} ({_share(sum(swaps), sum(e['errors'] for e in errors))})" if swaps else "–",
+        _commonest(diagnoses),
+        f"{len(finished)} of {len(seeds)}",
+    ]
+
+
+def diagnosis_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[int]) -> str:
+    """One row per cell with diagnosed seeds; '' when none has any."""
+    lines = []
+    for cell in selection:
+        finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and "diagnosis" in e]
+        if finished:
+            lines.append("| " + " | ".join(diagnosis_row(cell.label, finished, seeds)) + " |")
+    if not lines:
+        return ""
+    return "\n".join(["| " + " | ".join(DIAGNOSIS_HEADER) + " |", "|" + "---|" * len(DIAGNOSIS_HEADER), *lines])
+
+
 def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS) -> str:
     """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded."""
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries if e["cell"] == f"{e['dataset']}/{RECOMMENDED}"))
@@ -183,4 +246,6 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
         sections.append(text + table(selection, entries, seeds) + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
     if tta := tta_table(cells("all", shown), entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")
+    if diagnosed := diagnosis_table(cells("all", shown), entries, seeds):
+        sections.append(DIAGNOSIS_TEXT + diagnosed + "\n")
     return "\n".join(sections)

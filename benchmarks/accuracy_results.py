@@ -16,6 +16,7 @@ from typing import Any
 import torch
 import yaml
 from accuracy_cells import Cell
+from accuracy_diagnosis import diagnosis
 from harness import cpu_name
 from seeded_runs import read_metrics, training_minutes
 
@@ -80,6 +81,7 @@ def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
         "date": finished.date().isoformat(),
         "command": record.get("command", command),
         **_tta(run_dir),
+        **diagnosis(run_dir, cell.dataset),
     }
 
 

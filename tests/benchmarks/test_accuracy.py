@@ -137,6 +137,9 @@ def test_one_cell_runs_records_and_is_kept_on_a_rerun(tmp_path: Path) -> None:
     assert recorded["extra_overrides"] == ["train.limit_train_batches=2", "train.epochs=1"]
     assert recorded["parameters"] == 1_638_914 and set(recorded["test"]) == {"accuracy", "auc"}  # binary: no top-5
     assert recorded["tta"]["views"] == 2 and set(recorded["tta"]["test"]) == {"accuracy", "auc"}  # flip_t: 2 views
+    errors = recorded["diagnosis"]["test_errors"]
+    assert errors["samples"] == 298 and errors["left_right_swaps"] is None  # the test split; no paired organs
+    assert recorded["diagnosis"]["curves"]["val_loss_lowest_epoch"] == 1
     assert recorded["command"].startswith("OMP_NUM_THREADS=1 vivit train --recipe vivit-medmnist --dataset adrenalmnist3d --seed 42")
     assert "| 1 of 3 |" in table_row(doc.read_text(), "vivit-medmnist on adrenalmnist3d")
     assert main(args) == 0  # finished: recorded again, not retrained

@@ -108,16 +108,18 @@ def test_a_run_killed_mid_training_resumes_to_the_same_metrics(tmp_path: Path) -
     assert json.loads((killed / "metrics.json").read_text()) == json.loads((whole / "metrics.json").read_text())
 
 
-def test_best_checkpoint_holds_the_weights_of_the_best_epoch(tmp_path: Path) -> None:
+@pytest.mark.parametrize("select", ["val/loss", "val/accuracy"])
+def test_best_checkpoint_holds_the_weights_of_the_epoch_the_rule_picks(tmp_path: Path, select: str) -> None:
+    from vivit.training.selection import best_epoch
+
     run_dir = tmp_path / "run"
-    assert main(["train", *SMALL_SYNTHETIC, "--epochs", "4", "train.select=val/loss", "optim.lr=3e-3", "--out", str(run_dir)]) == 0
+    assert main(["train", *SMALL_SYNTHETIC, "--epochs", "4", f"train.select={select}", "optim.lr=3e-3", "--out", str(run_dir)]) == 0
     rows = history(run_dir)
-    losses = [float(r["val/loss"]) for r in rows]
-    best_epoch = losses.index(min(losses)) + 1
+    picked = best_epoch(select, [{k: float(v) for k, v in r.items() if v} for r in rows])
     metrics = json.loads((run_dir / "metrics.json").read_text())
-    assert metrics["checkpoint"] == "best" and metrics["epoch"] == best_epoch
+    assert metrics["checkpoint"] == "best" and metrics["epoch"] == picked
     # Evaluating the saved best weights again gives that epoch's validation loss.
-    assert metrics["val"]["loss"] == pytest.approx(min(losses), rel=1e-4)
+    assert metrics["val"]["loss"] == pytest.approx(float(rows[picked - 1]["val/loss"]), rel=1e-4)
 
 
 def test_training_over_an_existing_run_is_refused(tmp_path: Path) -> None:

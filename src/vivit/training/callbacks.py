@@ -17,6 +17,7 @@ from lightning.pytorch.callbacks import Checkpoint
 
 from vivit.checkpoints import file_sha256, publish, save_model
 from vivit.errors import CheckpointError
+from vivit.training.selection import Candidate, candidate, is_better
 
 TRAINER_STATE = "trainer_state.ckpt"
 HISTORY_COLUMNS = (
@@ -38,20 +39,28 @@ class RunRecorder(Checkpoint):
         self.verbose = verbose
         self.select = select  # "last" or a validation metric
         self.info = info  # class names, dataset, ... stored in every config.json
-        self.best_score: float | None = None
-        self.best_epoch: int | None = None
+        self.best: Candidate | None = None  # the epoch in checkpoints/best (training/selection.py's rule)
         self.rows: list[dict[str, Any]] = []
         self._validated: dict[str, torch.Tensor] | None = None
         self._epoch_started = 0.0
 
     # Lightning state, so a resumed run keeps its best score and its history.
     def state_dict(self) -> dict[str, Any]:
-        return {"best_score": self.best_score, "best_epoch": self.best_epoch, "rows": self.rows}
+        best = {"best_score": None, "best_epoch": None, "best_loss": None} if self.best is None else {
+            "best_score": self.best.score, "best_epoch": self.best.epoch, "best_loss": self.best.loss}
+        return {**best, "rows": self.rows}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.best_score = state_dict["best_score"]
-        self.best_epoch = state_dict["best_epoch"]
         self.rows = list(state_dict["rows"])
+        epoch, score = state_dict["best_epoch"], state_dict["best_score"]
+        if epoch is None or score is None:
+            self.best = None
+            return
+        # Trainer states written before ties were broken by the loss lack it: history has it.
+        loss = state_dict.get("best_loss")
+        if loss is None:
+            loss = next((r.get("val/loss", math.nan) for r in self.rows if r["epoch"] == epoch), math.nan)
+        self.best = Candidate(epoch, score, loss)
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # A run killed after its checkpoint but before history.csv was rewritten resumes with
@@ -81,15 +90,11 @@ class RunRecorder(Checkpoint):
         self._write(trainer, pl_module, epoch, improved)
 
     def _update_best(self, metrics: dict[str, float], epoch: int) -> bool:
-        if self.select == "last" or self.select not in metrics or math.isnan(metrics[self.select]):
+        found = None if self.select == "last" else candidate(self.select, epoch + 1, metrics)
+        if found is None or not is_better(self.select, found, self.best):
             return False
-        score = metrics[self.select]
-        better = self.best_score is None or (
-            score < self.best_score if self.select == "val/loss" else score > self.best_score
-        )
-        if better:
-            self.best_score, self.best_epoch = score, epoch + 1
-        return better
+        self.best = found
+        return True
 
     def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, epoch: int, improved: bool) -> None:
         weights = self._validated or {k: v.detach().cpu() for k, v in pl_module.model.state_dict().items()}
