@@ -99,7 +99,8 @@ INTRO = f"""# Accuracy: ViViT recipes on 28³ MedMNIST 3D
 its three seeds has finished, and "not run yet" means none has. The figures are mean ± standard
 deviation over the finished seeds (a single seed shows its value alone), on the official splits.
 
-Protocol: `{RECOMMENDED}` picks its checkpoint by validation accuracy (`train.select: val/accuracy`),
+Protocol: `{RECOMMENDED}` picks its checkpoint by validation accuracy, ties going to the lower validation
+loss (`train.select: val/accuracy`; see "Ties re-broken after the fact" for runs trained before that rule),
 `keras-seed` takes the last epoch as the Keras example does; the test split is evaluated once, at
 the end of each run, on that checkpoint, and no test figure chose anything. The recommended
 recipe, `{RECOMMENDED}`, was chosen on validation figures only, and runs unchanged on every dataset:
@@ -236,6 +237,37 @@ def diagnosis_table(selection: list[Cell], entries: list[dict[str, Any]], seeds:
     return "\n".join(["| " + " | ".join(DIAGNOSIS_HEADER) + " |", "|" + "---|" * len(DIAGNOSIS_HEADER), *lines])
 
 
+TIES_TEXT = """## Ties re-broken after the fact
+
+Runs trained before 2026-11-29 kept the first epoch of a tie in val accuracy. The rule is now the
+lowest val loss among the tied epochs (`src/vivit/training/selection.py` says why).
+`benchmarks/reselect_ties.py` replayed the rule over each finished run's `history.csv` (validation
+figures only). Where it picked the last epoch, that epoch's weights were evaluated again on val and
+test, so the test split was touched a second time for these seeds. The tables above give the rule's
+figures; this one gives both. A seed whose pick was an epoch with no kept weights keeps the first
+rule's figures in the tables, marked "not kept" here; retraining it applies the rule.
+
+"""
+
+TIES_HEADER = ["run", "seed", "epoch: first of ties → rule", "test ACC: first of ties → rule", "test AUC: first of ties → rule"]
+
+
+def ties_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[int]) -> str:
+    """A row per seed whose selection changed with the tie-break; '' when none did."""
+    lines = []
+    for cell in selection:
+        for e in sorted((e for e in entries if e["cell"] == cell.name and e["seed"] in seeds), key=lambda e: e["seed"]):
+            if first := e.get("first_of_ties"):
+                figures = [f"{first['test'][k]:.3f} → {e['test'][k]:.3f}" for k in ("accuracy", "auc")]
+                lines.append(f"| {cell.label} | {e['seed']} | {first['epoch']} → {e['selected_epoch']} | " + " | ".join(figures) + " |")
+            elif "tie_rule_unapplied" in e:
+                figures = [f"{e['test'][k]:.3f} (not kept)" for k in ("accuracy", "auc")]
+                lines.append(f"| {cell.label} | {e['seed']} | {e['selected_epoch']} → {e['tie_rule_unapplied']} | " + " | ".join(figures) + " |")
+    if not lines:
+        return ""
+    return "\n".join(["| " + " | ".join(TIES_HEADER) + " |", "|" + "---|" * len(TIES_HEADER), *lines])
+
+
 def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS) -> str:
     """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded."""
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries if e["cell"] == f"{e['dataset']}/{RECOMMENDED}"))
@@ -246,6 +278,8 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
         sections.append(text + table(selection, entries, seeds) + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
     if tta := tta_table(cells("all", shown), entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")
+    if ties := ties_table(cells("all", shown), entries, seeds):
+        sections.append(TIES_TEXT + ties + "\n")
     if diagnosed := diagnosis_table(cells("all", shown), entries, seeds):
         sections.append(DIAGNOSIS_TEXT + diagnosed + "\n")
     return "\n".join(sections)

@@ -18,6 +18,7 @@ import yaml
 from accuracy_cells import Cell
 from accuracy_diagnosis import diagnosis
 from harness import cpu_name
+from reselect_ties import FIRST_METRICS, verdict
 from seeded_runs import read_metrics, training_minutes
 
 from vivit.models import ViViTConfig, build_model
@@ -82,6 +83,7 @@ def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
         "command": record.get("command", command),
         **_tta(run_dir),
         **diagnosis(run_dir, cell.dataset),
+        **_ties(run_dir),
     }
 
 
@@ -93,6 +95,19 @@ def _tta(run_dir: Path) -> dict[str, Any]:
     documents = {split: json.loads(path.read_text()) for split, path in files.items()}
     tta = {split: {k: round(v, 6) for k, v in doc.items() if k in METRICS} for split, doc in documents.items()}
     return {"tta": {"views": len(documents["test"]["tta"]), **tta}}
+
+
+def _ties(run_dir: Path) -> dict[str, Any]:
+    """How the run stands with the tie-break of training/selection.py (benchmarks/reselect_ties.py):
+    {"first_of_ties": ...} when best was re-pointed after the fact, {"tie_rule_unapplied": epoch}
+    when the rule picks an epoch whose weights were not kept, {} when the run follows the rule."""
+    first = run_dir / FIRST_METRICS
+    if first.is_file():
+        metrics = json.loads(first.read_text())
+        return {"first_of_ties": {"epoch": metrics.get("epoch"), **{
+            split: {k: round(v, 6) for k, v in metrics[split].items() if k in METRICS} for split in ("val", "test")}}}
+    outcome, _, picked = verdict(run_dir)
+    return {"tie_rule_unapplied": picked} if outcome != "kept" and outcome != "not selected by a metric" else {}
 
 
 def merge(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -69,7 +69,8 @@ class TrainSettings:
     """The `train:` section: epochs, seed, regularisation, precision, devices, checkpoint choice.
 
     `select` is the checkpoint that is tested and that `load_model(run_dir)` returns:
-    `last`, or the best epoch by one of `val/accuracy`, `val/auc`, `val/loss`, `val/top5`.
+    `last`, or the best epoch by one of `val/accuracy`, `val/auc`, `val/loss`, `val/top5`; a tie
+    goes to the lower validation loss (training/selection.py).
     """
 
     epochs: int = 60
