@@ -53,7 +53,7 @@ def throughput(data: dict[str, Any]) -> list[str]:
 
 def peak(data: dict[str, Any]) -> list[str]:
     n = data["square_n"]
-    lines = [f"\n| GEMM | fp32 GFLOP/s | bf16 GFLOP/s |", "|---|---:|---:|",
+    lines = ["\n| GEMM | fp32 GFLOP/s | bf16 GFLOP/s |", "|---|---:|---:|",
              f"| square {n}×{n}×{n} | {data['peak_flops']['fp32'] / 1e9:.1f} | {data['peak_flops']['bf16'] / 1e9:.1f} |"]
     for preset, entry in data["presets"].items():
         lines.append(f"| {preset}: its {len(entry['shapes'])} training-step GEMM shapes, alone (GEMM bound) | "

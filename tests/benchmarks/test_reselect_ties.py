@@ -7,8 +7,8 @@ import json
 from pathlib import Path
 
 import pytest
-from accuracy_doc import ties_table
 from accuracy_cells import cells
+from accuracy_doc import ties_table
 from reselect_ties import FIRST_EVALUATION, FIRST_METRICS, main, verdict
 
 from vivit.cli.main import main as vivit

@@ -11,9 +11,9 @@ import torch.nn.functional as F
 
 from vivit.data.augment import AugmentConfig, BatchAugmenter
 from vivit.data.types import DatasetBundle
+from vivit.evaluation.metrics import ClassificationMetrics, scalars
 from vivit.models import ViViT, build_model
 from vivit.models.config import ViViTConfig
-from vivit.evaluation.metrics import ClassificationMetrics, scalars
 from vivit.training.recipe import Recipe
 from vivit.training.schedules import lr_multiplier
 from vivit.transfer.finetune import freeze_spatial_encoder, init_from_pretrained

@@ -33,6 +33,7 @@ from vivit.training.preflight import check_batch_fits
 from vivit.training.recipe import Recipe
 from vivit.training.run_dir import CONFIG_FILE, dataset_summary, load_bundle, load_run_recipe, write_json
 
+
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
     return root / f"{recipe.name}-{Path(str(recipe.data.dataset)).name}-seed{recipe.train.seed}-{stamp}"
