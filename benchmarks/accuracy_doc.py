@@ -181,7 +181,9 @@ Read from each finished run's `history.csv` and test confusion matrix when it wa
 batches as trained (augmented, label-smoothed under `vivit-medmnist`), so its gap to val ACC is
 not a sign by itself. The val loss (plain cross-entropy) is: if it is lowest in the last tenth of
 the epochs the run was still improving when it stopped (under-training); if it ends well above its
-lowest it over-fitted after that epoch. Left↔right counts the test errors that take a paired
+lowest it over-fitted after that epoch. A cosine schedule takes its smallest steps last, so a lowest
+val loss at the very end says training had not stopped helping, not how much longer training would
+give. Left↔right counts the test errors that take a paired
 organ (kidney, femur, lung) for its twin on the other side; its share of all errors is in brackets.
 The commonest confusion is summed over the seeds.
 
