@@ -7,12 +7,14 @@ where a target is missed, for what the curves show; these are the few numbers th
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from vivit.data.registry import MEDMNIST_3D
+from vivit.reporting.run_files import read_history
 
 
 def curves(run_dir: Path) -> dict[str, Any]:
@@ -23,15 +25,14 @@ def curves(run_dir: Path) -> dict[str, Any]:
     lowest near the last epoch means training stopped while it still helped (under-training), and a
     last value well above its lowest means the model over-fitted after that epoch.
     """
-    with open(run_dir / "history.csv") as handle:
-        rows = list(csv.DictReader(handle))
-    losses = [(int(row["epoch"]), float(row["val/loss"])) for row in rows]
-    lowest_epoch, lowest = min(losses, key=lambda pair: pair[1])  # the first epoch of a tie
+    history = read_history(run_dir)
+    losses = history["val/loss"]
+    lowest = int(np.nanargmin(losses))  # the first epoch of a tie
     return {
-        "train_accuracy_last": round(float(rows[-1]["train/accuracy"]), 6),
-        "val_loss_lowest": round(lowest, 6),
-        "val_loss_lowest_epoch": lowest_epoch,
-        "val_loss_last": round(losses[-1][1], 6),
+        "train_accuracy_last": round(float(history["train/accuracy"][-1]), 6),
+        "val_loss_lowest": round(float(losses[lowest]), 6),
+        "val_loss_lowest_epoch": int(history["epoch"][lowest]),
+        "val_loss_last": round(float(losses[-1]), 6),
     }
 
 

@@ -247,7 +247,9 @@ lowest val loss among the tied epochs (`src/vivit/training/selection.py` says wh
 figures only). Where it picked the last epoch, that epoch's weights were evaluated again on val and
 test, so the test split was touched a second time for these seeds. The tables above give the rule's
 figures; this one gives both. A seed whose pick was an epoch with no kept weights keeps the first
-rule's figures in the tables, marked "not kept" here; retraining it applies the rule.
+rule's figures in the tables, marked "not kept" here; retraining it applies the rule. A seed marked
+"not re-selected yet" picks its last epoch, whose weights are kept: running
+`benchmarks/reselect_ties.py` on it applies the rule.
 
 """
 
@@ -263,7 +265,8 @@ def ties_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list
                 figures = [f"{first['test'][k]:.3f} → {e['test'][k]:.3f}" for k in ("accuracy", "auc")]
                 lines.append(f"| {cell.label} | {e['seed']} | {first['epoch']} → {e['selected_epoch']} | " + " | ".join(figures) + " |")
             elif "tie_rule_unapplied" in e:
-                figures = [f"{e['test'][k]:.3f} (not kept)" for k in ("accuracy", "auc")]
+                why = "not re-selected yet" if e.get("tie_pick_kept") else "not kept"
+                figures = [f"{e['test'][k]:.3f} ({why})" for k in ("accuracy", "auc")]
                 lines.append(f"| {cell.label} | {e['seed']} | {e['selected_epoch']} → {e['tie_rule_unapplied']} | " + " | ".join(figures) + " |")
     if not lines:
         return ""

@@ -6,7 +6,6 @@ and machine, one per (cell, seed); recording a cell's seed again replaces its en
 
 from __future__ import annotations
 
-import csv
 import datetime
 import json
 import os
@@ -22,6 +21,7 @@ from reselect_ties import FIRST_METRICS, verdict
 from seeded_runs import read_metrics, training_minutes
 
 from vivit.models import ViViTConfig, build_model
+from vivit.reporting.run_files import read_history
 
 # Written into each run directory when this script starts or resumes it.
 RUN_RECORD = "benchmark.json"
@@ -54,8 +54,7 @@ def parameter_count(run_dir: Path) -> int:
 
 
 def _epochs_run(run_dir: Path) -> int:
-    with open(run_dir / "history.csv") as handle:
-        return sum(1 for _ in csv.DictReader(handle))
+    return len(read_history(run_dir)["epoch"])
 
 
 def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
@@ -99,15 +98,19 @@ def _tta(run_dir: Path) -> dict[str, Any]:
 
 def _ties(run_dir: Path) -> dict[str, Any]:
     """How the run stands with the tie-break of training/selection.py (benchmarks/reselect_ties.py):
-    {"first_of_ties": ...} when best was re-pointed after the fact, {"tie_rule_unapplied": epoch}
-    when the rule picks an epoch whose weights were not kept, {} when the run follows the rule."""
+    {"first_of_ties": ...} when best was re-pointed after the fact; {"tie_rule_unapplied": epoch,
+    "tie_pick_kept": bool} when the rule picks another epoch than best holds, with whether that
+    epoch's weights exist (the last epoch: reselect_ties.py can re-point best there) or not (only
+    retraining applies the rule); {} when the run follows the rule."""
     first = run_dir / FIRST_METRICS
     if first.is_file():
         metrics = json.loads(first.read_text())
         return {"first_of_ties": {"epoch": metrics.get("epoch"), **{
             split: {k: round(v, 6) for k, v in metrics[split].items() if k in METRICS} for split in ("val", "test")}}}
     outcome, _, picked = verdict(run_dir)
-    return {"tie_rule_unapplied": picked} if outcome != "kept" and outcome != "not selected by a metric" else {}
+    if outcome in ("last", "lost"):
+        return {"tie_rule_unapplied": picked, "tie_pick_kept": outcome == "last"}
+    return {}
 
 
 def merge(existing: list[dict[str, Any]], new: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -11,11 +11,11 @@ the tubelet embedding as one GEMM) does not change what a run learns.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 from pathlib import Path
 
 from vivit.errors import ConfigError
+from vivit.reporting.run_files import read_history_rows
 
 METRICS = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/top5", "val/auc")
 
@@ -24,8 +24,7 @@ def history(run: Path) -> dict[int, dict[str, float]]:
     path = run / "history.csv"
     if not path.is_file():
         raise ConfigError(f"{path} does not exist; give a run directory that has trained at least one epoch")
-    with open(path, newline="") as handle:
-        return {int(row["epoch"]): {k: float(row[k]) for k in METRICS if row.get(k)} for row in csv.DictReader(handle)}
+    return {int(row["epoch"]): {k: row[k] for k in METRICS if k in row} for row in read_history_rows(run)}
 
 
 def main() -> None:

@@ -22,24 +22,19 @@ with both figures, so nobody has to take the change on trust.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import shutil
 import sys
 from pathlib import Path
 
 from vivit.checkpoints import publish, resolve_checkpoint
+from vivit.reporting.run_files import read_history_rows
 from vivit.training.run import write_final_metrics
 from vivit.training.run_dir import load_bundle, load_run_recipe
 from vivit.training.selection import best_epoch
 
 FIRST_METRICS = "metrics-first-of-ties.json"
 FIRST_EVALUATION = "evaluation-first-of-ties"
-
-
-def history(run_dir: Path) -> list[dict[str, float]]:
-    with open(run_dir / "history.csv") as handle:
-        return [{k: float(v) for k, v in row.items() if v} for row in csv.DictReader(handle)]
 
 
 def finished_runs(roots: list[Path]) -> list[Path]:
@@ -53,7 +48,7 @@ def verdict(run_dir: Path) -> tuple[str, int | None, int | None]:
     kept = json.loads((run_dir / "metrics.json").read_text()).get("epoch")
     if select == "last":
         return "not selected by a metric", kept, kept
-    rows = history(run_dir)
+    rows = read_history_rows(run_dir)
     picked = best_epoch(select, rows)
     if picked == kept:
         return "kept", kept, picked

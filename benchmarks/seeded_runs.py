@@ -7,13 +7,14 @@ so a benchmark can be killed at any moment and started again.
 
 from __future__ import annotations
 
-import csv
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+from vivit.reporting.run_files import read_history
 
 TRAIN = [sys.executable, "-m", "vivit.cli.main", "train"]
 
@@ -64,5 +65,4 @@ def read_metrics(run_dir: Path) -> dict[str, Any]:
 
 def training_minutes(run_dir: Path) -> float:
     """Minutes spent in epochs (each with its validation pass), summed from history.csv."""
-    with open(run_dir / "history.csv") as handle:
-        return sum(float(row["epoch_seconds"]) for row in csv.DictReader(handle)) / 60
+    return float(read_history(run_dir)["epoch_seconds"].sum()) / 60

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from accuracy_cells import cells
 from accuracy_doc import ties_table
+from accuracy_results import _ties
 from reselect_ties import FIRST_EVALUATION, FIRST_METRICS, main, verdict
 
 from vivit.cli.main import main as vivit
@@ -70,12 +71,20 @@ def test_a_tie_won_by_an_epoch_whose_weights_are_gone_changes_nothing(trained: P
     assert (run_dir / "metrics.json").read_text() == before and not (run_dir / FIRST_METRICS).exists()
 
 
+@pytest.mark.parametrize(("val_losses", "pick_kept"), [([9.0, 9.0], True), ([9.0, 0.001], False)])
+def test_a_run_not_yet_under_the_rule_is_recorded_with_whether_its_pick_was_kept(
+        trained: Path, tmp_path: Path, val_losses: list[float], pick_kept: bool) -> None:
+    run_dir = as_if_first_of_ties_kept(trained, tmp_path / "run", val_losses)
+    assert _ties(run_dir) == {"tie_rule_unapplied": 3 if pick_kept else 2, "tie_pick_kept": pick_kept}
+    assert _ties(trained) == {}
+
+
 def test_a_folder_without_finished_runs_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == f"No finished run (metrics.json) under {tmp_path}"
 
 
-def test_the_page_lists_both_figures_of_repointed_seeds_and_marks_the_unreachable_ones() -> None:
+def test_the_page_lists_both_figures_of_repointed_seeds_and_marks_the_others_by_whether_their_pick_was_kept() -> None:
     machine = {"cpu": "c", "cores": 2, "threads": 1, "torch": "2", "device": "cpu"}
     base = {"cell": "organmnist3d/vivit-medmnist/spatio_temporal", "dataset": "organmnist3d", "parameters": 1,
             "train_minutes": 1.0, "machine": machine, "date": "2026-11-29", "val": {"accuracy": 0.9, "auc": 0.99}}
@@ -83,8 +92,11 @@ def test_the_page_lists_both_figures_of_repointed_seeds_and_marks_the_unreachabl
                  "first_of_ties": {"epoch": 59, "test": {"accuracy": 0.844, "auc": 0.988}, "val": {}}}
     unreachable = {**base, "seed": 1, "selected_epoch": 32, "test": {"accuracy": 0.8, "auc": 0.9}, "tie_rule_unapplied": 72}
     follows = {**base, "seed": 2, "selected_epoch": 100, "test": {"accuracy": 0.85, "auc": 0.95}}
-    table = ties_table(cells("all"), [repointed, unreachable, follows], [42, 1, 2])
+    reachable = {**base, "seed": 3, "selected_epoch": 40, "test": {"accuracy": 0.7, "auc": 0.8},
+                 "tie_rule_unapplied": 100, "tie_pick_kept": True}
+    table = ties_table(cells("all"), [repointed, unreachable, follows, reachable], [42, 1, 2, 3])
     assert "| vivit-medmnist, spatio_temporal | 42 | 59 → 100 | 0.844 → 0.900 | 0.988 → 0.990 |" in table
     assert "| vivit-medmnist, spatio_temporal | 1 | 32 → 72 | 0.800 (not kept) | 0.900 (not kept) |" in table
+    assert "| vivit-medmnist, spatio_temporal | 3 | 40 → 100 | 0.700 (not re-selected yet) | 0.800 (not re-selected yet) |" in table
     assert "| 2 |" not in table
     assert ties_table(cells("all"), [follows], [42, 1, 2]) == ""

@@ -27,6 +27,17 @@ def read_history(run_dir: Path) -> dict[str, np.ndarray] | None:
         raise DataError(f"{path} holds a value that is not a number ({error}); the run's history is corrupt") from None
 
 
+def read_history_rows(run_dir: Path) -> list[dict[str, float]]:
+    """history.csv as one {column: value} per epoch, leaving out empty values (a metric not
+    measured that epoch); [] if absent. The shape the selection rule replays."""
+    history = read_history(run_dir)
+    if history is None:
+        return []
+    epochs = len(next(iter(history.values())))
+    return [{column: float(values[i]) for column, values in history.items() if not np.isnan(values[i])}
+            for i in range(epochs)]
+
+
 def read_metrics(run_dir: Path) -> dict[str, Any] | None:
     """metrics.json (val and test metrics of the selected checkpoint); None if absent."""
     path = run_dir / "metrics.json"
