@@ -11,11 +11,10 @@ the tubelet embedding as one GEMM) does not change what a run learns.
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from vivit.errors import ConfigError
-from vivit.reporting.run_files import read_history_rows
+from vivit.reporting.run_files import read_history_rows, read_metrics
 
 METRICS = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/top5", "val/auc")
 
@@ -42,9 +41,9 @@ def main() -> None:
     for metric in METRICS:
         diff = max(abs(a[e][metric] - b[e][metric]) for e in common)
         print(f"| {metric} | {diff:.2e} | {a[common[-1]][metric]:.4f} | {b[common[-1]][metric]:.4f} |")
-    finals = [run / "metrics.json" for run in (args.run_a, args.run_b)]
-    if all(f.is_file() for f in finals):
-        tests = [json.loads(f.read_text()).get("test", {}) for f in finals]
+    finals = [read_metrics(run) for run in (args.run_a, args.run_b)]
+    if all(finals):
+        tests = [final.get("test", {}) for final in finals]
         for key in ("accuracy", "top5", "auc"):
             if key in tests[0] and key in tests[1]:
                 print(f"test {key}: A {tests[0][key]:.4f}  B {tests[1][key]:.4f}")

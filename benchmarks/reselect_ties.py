@@ -28,7 +28,7 @@ import sys
 from pathlib import Path
 
 from vivit.checkpoints import publish, resolve_checkpoint
-from vivit.reporting.run_files import read_history_rows
+from vivit.reporting.run_files import read_history_rows, read_metrics
 from vivit.training.run import write_final_metrics
 from vivit.training.run_dir import load_bundle, load_run_recipe
 from vivit.training.selection import best_epoch
@@ -45,7 +45,7 @@ def verdict(run_dir: Path) -> tuple[str, int | None, int | None]:
     """("kept" | "last" | "lost" | "not selected by a metric", epoch kept, epoch the rule picks)."""
     recipe = load_run_recipe(run_dir)
     select = recipe.train.select
-    kept = json.loads((run_dir / "metrics.json").read_text()).get("epoch")
+    kept = read_metrics(run_dir).get("epoch")
     if select == "last":
         return "not selected by a metric", kept, kept
     rows = read_history_rows(run_dir)

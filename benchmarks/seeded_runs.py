@@ -7,14 +7,13 @@ so a benchmark can be killed at any moment and started again.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from vivit.reporting.run_files import read_history
+from vivit.reporting import run_files
 
 TRAIN = [sys.executable, "-m", "vivit.cli.main", "train"]
 
@@ -60,9 +59,12 @@ def train_or_resume(
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:
     """{"checkpoint", "epoch", "val": {...}, "test": {...}} of the checkpoint train.select picked."""
-    return json.loads((run_dir / "metrics.json").read_text())
+    metrics = run_files.read_metrics(run_dir)
+    if metrics is None:
+        raise FileNotFoundError(f"{run_dir / 'metrics.json'} does not exist: the run has not finished")
+    return metrics
 
 
 def training_minutes(run_dir: Path) -> float:
     """Minutes spent in epochs (each with its validation pass), summed from history.csv."""
-    return float(read_history(run_dir)["epoch_seconds"].sum()) / 60
+    return float(run_files.read_history(run_dir)["epoch_seconds"].sum()) / 60
