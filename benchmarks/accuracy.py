@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import fcntl
+import json
 import os
 import shlex
 import subprocess
@@ -32,7 +33,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy_cells import DEFAULT_DATASETS, GROUPS, Cell, cells, matching
 from accuracy_doc import render
-from accuracy_results import entry, load_entries, merge, save_entries, write_run_record
+from accuracy_results import TIMING_RESULTS, entry, load_entries, merge, save_entries, write_run_record
 from seeded_runs import is_finished, train_arguments, train_or_resume
 
 from vivit.data.registry import MEDMNIST_3D
@@ -112,7 +113,9 @@ def record(cell: Cell, seed: int, args: argparse.Namespace) -> None:
 
 def write_doc(args: argparse.Namespace) -> None:
     args.doc.parent.mkdir(parents=True, exist_ok=True)
-    args.doc.write_text(render(load_entries(args.results), TABLE_SEEDS, tuple(args.datasets)))
+    timing_path = args.results.parent / TIMING_RESULTS
+    timing = json.loads(timing_path.read_text())["cells"] if timing_path.is_file() else {}
+    args.doc.write_text(render(load_entries(args.results), TABLE_SEEDS, tuple(args.datasets), timing))
 
 
 def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:

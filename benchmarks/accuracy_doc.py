@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from accuracy_cells import ABLATION_DATASET, DEFAULT_DATASETS, RECOMMENDED, Cell, cells
+from accuracy_cells import ABLATION_DATASET, DEFAULT_DATASETS, RECOMMENDED, Cell, cells, variant_cell
 
 
 @dataclass(frozen=True)
@@ -50,6 +50,10 @@ def _span(values: list[str]) -> str:
     return distinct[0] if len(distinct) == 1 else f"{distinct[0]} – {distinct[-1]}"
 
 
+def machine_label(machine: dict[str, Any]) -> str:
+    return f"{machine['cpu']} ({machine['threads']} threads, {machine['device']})"
+
+
 def row(cell: Cell, entries: list[dict[str, Any]], seeds: list[int]) -> list[str]:
     """Label, test ACC / AUC / top-5, val ACC / AUC, seeds finished, parameters, minutes per seed, machine, date."""
     finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds]
@@ -58,7 +62,7 @@ def row(cell: Cell, entries: list[dict[str, Any]], seeds: list[int]) -> list[str
         return [cell.label, "not run yet", "", "", "", "", progress, "", "", "", ""]
     metrics = [mean_std(_metric(finished, split, key)) for split, key in
                [("test", "accuracy"), ("test", "auc"), ("test", "top5"), ("val", "accuracy"), ("val", "auc")]]
-    machines = ", ".join(sorted({f"{e['machine']['cpu']} ({e['machine']['threads']} threads, {e['machine']['device']})" for e in finished}))
+    machines = ", ".join(sorted({machine_label(e["machine"]) for e in finished}))
     parameters = ", ".join(f"{p:,}" for p in sorted({e["parameters"] for e in finished}))
     minutes = mean_std([e["train_minutes"] for e in finished], digits=0)
     return [cell.label, *metrics, progress, parameters, minutes, machines, _span([e["date"] for e in finished])]
@@ -107,7 +111,8 @@ recipe, `{RECOMMENDED}`, was chosen on validation figures only, and runs unchang
 `vivit train --recipe {RECOMMENDED} --dataset NAME`. Time is the sum of `epoch_seconds` in each
 run's `history.csv` (training and validation), on the machine named in its row. On the 2-core
 CPU, seeds usually ran two or three at a time with 1 thread each, so their minutes are what a
-shared machine gave, not what an idle one would.
+shared machine gave, not what an idle one would; "Training time under one load" at the end
+compares the cells on equal terms.
 Rerun any row with the command listed under its table (from the repository root, with
 `VIVIT_DATA_DIR` naming the folder of the MedMNIST files); finished seeds are kept, stopped ones resumed.
 `--jobs N` trains N seeds at once. On a lent CUDA GPU, `benchmarks/accuracy_gpu.sh` runs every seed
@@ -273,8 +278,39 @@ def ties_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list
     return "\n".join(["| " + " | ".join(TIES_HEADER) + " |", "|" + "---|" * len(TIES_HEADER), *lines])
 
 
-def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS) -> str:
-    """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded."""
+TIMING_TEXT = """## Training time under one load
+
+The "minutes per seed" above are each run's own, taken under whatever shared the CPU with it (two
+or three runs side by side, sometimes a CI run), so they do not compare cells. Here every cell
+trained a few epochs alone, one after another, at the table's thread count (`benchmarks/cell_timing.py`);
+the median epoch after the first, times the cell's epochs, is its training time on that machine.
+An epoch includes its validation pass; the final test pass is left out.
+
+"""
+
+TIMING_HEADER = ["run", "seconds per epoch", "epochs", "minutes per seed", "against the full recipe", "load before",
+                 "machine", "date"]
+
+
+def timing_table(selection: list[Cell], timing: dict[str, Any]) -> str:
+    """A row per timed cell of `selection` (cell_timing.json's "cells"); '' when none was timed."""
+    full = timing.get(variant_cell(RECOMMENDED, "spatio_temporal").name)
+    lines = []
+    for cell in selection:
+        if (timed := timing.get(cell.name)) is None:
+            continue
+        against = f"{timed['minutes_per_seed'] / full['minutes_per_seed']:.2f}×" if full else "–"
+        lines.append(f"| {cell.label} | {timed['seconds_per_epoch']:.1f} | {timed['epochs']} | {timed['minutes_per_seed']:.0f} | "
+                     f"{against} | {timed['load_before']:.2f} | {machine_label(timed['machine'])} | {timed['date']} |")
+    if not lines:
+        return ""
+    return "\n".join(["| " + " | ".join(TIMING_HEADER) + " |", "|" + "---|" * len(TIMING_HEADER), *lines])
+
+
+def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS,
+           timing: dict[str, Any] | None = None) -> str:
+    """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded;
+    `timing` is the "cells" of benchmarks/cell_timing.py's JSON."""
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries if e["cell"] == f"{e['dataset']}/{RECOMMENDED}"))
     shown = tuple(dict.fromkeys((*datasets, *recorded)))
     sections = [INTRO + references() + "\n"]
@@ -287,4 +323,6 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
         sections.append(TIES_TEXT + ties + "\n")
     if diagnosed := diagnosis_table(cells("all", shown), entries, seeds):
         sections.append(DIAGNOSIS_TEXT + diagnosed + "\n")
+    if timed := timing_table(cells("all", shown), timing or {}):
+        sections.append(TIMING_TEXT + timed + "\n")
     return "\n".join(sections)

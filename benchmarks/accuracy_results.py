@@ -25,6 +25,8 @@ from vivit.reporting.run_files import read_history
 
 # Written into each run directory when this script starts or resumes it.
 RUN_RECORD = "benchmark.json"
+# benchmarks/cell_timing.py's figures, beside the JSON of finished runs.
+TIMING_RESULTS = "cell_timing.json"
 METRICS = ("accuracy", "auc", "top5")  # top5 only for more than five classes
 
 
