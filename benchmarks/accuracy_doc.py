@@ -284,11 +284,12 @@ The "minutes per seed" above are each run's own, taken under whatever shared the
 or three runs side by side, sometimes a CI run), so they do not compare cells. Here every cell
 trained a few epochs alone, one after another, at the table's thread count (`benchmarks/cell_timing.py`);
 the median epoch after the first, times the cell's epochs, is its training time on that machine.
-An epoch includes its validation pass; the final test pass is left out.
+An epoch includes its validation pass; the final test pass is left out. "CPU busy before" is the
+share of all cores busy in the 2 s before the cell started: near 0 % means nothing else ran.
 
 """
 
-TIMING_HEADER = ["run", "seconds per epoch", "epochs", "minutes per seed", "against the full recipe", "load before",
+TIMING_HEADER = ["run", "seconds per epoch", "epochs", "minutes per seed", "against the full recipe", "CPU busy before",
                  "machine", "date"]
 
 
@@ -301,7 +302,7 @@ def timing_table(selection: list[Cell], timing: dict[str, Any]) -> str:
             continue
         against = f"{timed['minutes_per_seed'] / full['minutes_per_seed']:.2f}×" if full else "–"
         lines.append(f"| {cell.label} | {timed['seconds_per_epoch']:.1f} | {timed['epochs']} | {timed['minutes_per_seed']:.0f} | "
-                     f"{against} | {timed['load_before']:.2f} | {machine_label(timed['machine'])} | {timed['date']} |")
+                     f"{against} | {timed['cpu_busy_before']:.0%} | {machine_label(timed['machine'])} | {timed['date']} |")
     if not lines:
         return ""
     return "\n".join(["| " + " | ".join(TIMING_HEADER) + " |", "|" + "---|" * len(TIMING_HEADER), *lines])

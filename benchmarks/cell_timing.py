@@ -8,7 +8,8 @@ trains every cell of a group for a few epochs, one after another on an otherwise
 and takes the median epoch after the first (which pays for warm-up); times the cell's own number
 of epochs, that is its training time here. It writes benchmarks/results/cell_timing.json, which
 `python benchmarks/accuracy.py --docs-only` renders into docs/results.md. Each cell records the
-1-minute load average before it started, so a measurement taken beside other work shows it.
+share of the CPU that was busy just before it started, so a measurement taken beside other work
+shows it.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import shlex
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +36,21 @@ from vivit.training.recipe import load_recipe
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results" / TIMING_RESULTS
 SEED = 42
-BUSY_LOAD = 0.5  # a 1-minute load average above this means something else was running
+BUSY = 0.1  # a share of the CPU above this, busy just before a cell, means something else was running
+
+
+def cpu_busy(seconds: float = 2.0) -> float:
+    """The share of all cores' time spent busy over the next `seconds` (from /proc/stat); the load
+    average would not do, as it still counts the cell timed just before for a minute."""
+    def busy_and_total() -> tuple[int, int]:
+        fields = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+        idle = fields[3] + fields[4]  # idle + iowait
+        return sum(fields) - idle, sum(fields)
+
+    busy_0, total_0 = busy_and_total()
+    time.sleep(seconds)
+    busy_1, total_1 = busy_and_total()
+    return (busy_1 - busy_0) / max(total_1 - total_0, 1)
 
 
 def seconds_per_epoch(run_dir: Path) -> float:
@@ -49,9 +65,9 @@ def full_epochs(cell: Cell) -> int:
 
 
 def time_cell(cell: Cell, epochs: int, threads: int | None, data_dir: str | None, scratch: Path) -> dict[str, Any]:
-    load_before = os.getloadavg()[0]
-    if load_before > BUSY_LOAD:
-        print(f"# warning: load average {load_before:.2f} before {cell.name}; the machine is not idle", flush=True)
+    busy_before = cpu_busy()
+    if busy_before > BUSY:
+        print(f"# warning: {busy_before:.0%} of the CPU was busy before {cell.name}; the machine is not idle", flush=True)
     run_dir = scratch / cell.name
     arguments = train_arguments(cell.recipe, cell.dataset, SEED, [*cell.overrides, f"train.epochs={epochs}"], data_dir)
     train_or_resume(run_dir, arguments, threads, data_dir, log=scratch / "logs" / f"{cell.name.replace('/', '_')}.log")
@@ -60,7 +76,7 @@ def time_cell(cell: Cell, epochs: int, threads: int | None, data_dir: str | None
         "seconds_per_epoch": round(per_epoch, 2),
         "epochs": full_epochs(cell),
         "minutes_per_seed": round(per_epoch * full_epochs(cell) / 60, 1),
-        "load_before": round(load_before, 2),
+        "cpu_busy_before": round(busy_before, 3),
         "epochs_timed": epochs,
         "machine": machine(threads),
         "date": datetime.date.today().isoformat(),
@@ -89,7 +105,7 @@ def main(argv: list[str] | None = None) -> int:
             timed = time_cell(cell, args.epochs, args.threads, args.data_dir, Path(scratch))
             document["cells"][cell.name] = {**timed, "command": command}
             print(f"{cell.name}: {timed['seconds_per_epoch']} s per epoch, {timed['minutes_per_seed']} min for "
-                  f"{timed['epochs']} epochs (load before {timed['load_before']})", flush=True)
+                  f"{timed['epochs']} epochs (CPU busy before: {timed['cpu_busy_before']:.0%})", flush=True)
             args.results.parent.mkdir(parents=True, exist_ok=True)
             args.results.write_text(json.dumps(document, indent=2) + "\n")  # after each cell: a stop loses none
     return 0

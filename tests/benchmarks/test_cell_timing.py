@@ -38,7 +38,7 @@ def test_a_timed_cell_is_written_with_its_load_and_a_later_call_keeps_it(tmp_pat
     timed = first[SMALL_SYNTHETIC.name]
     assert timed["seconds_per_epoch"] > 0 and timed["epochs"] == 60 and timed["epochs_timed"] == 2
     assert timed["minutes_per_seed"] == pytest.approx(timed["seconds_per_epoch"], abs=0.06)  # 60 epochs: s/epoch = min
-    assert {"load_before", "machine", "date", "command"} <= set(timed)
+    assert {"machine", "date", "command"} <= set(timed) and 0 <= timed["cpu_busy_before"] <= 1
     assert main(["--only", "drop-path", "--epochs", "2", "--results", str(results)]) == 0
     assert json.loads(results.read_text())["cells"][SMALL_SYNTHETIC.name] == timed
 
@@ -54,14 +54,14 @@ def test_one_epoch_cannot_be_timed_and_an_unknown_cell_is_one_line(tmp_path: Pat
 
 def timed(minutes: float, seconds: float) -> dict[str, Any]:
     machine = {"cpu": "AMD EPYC", "cores": 2, "threads": 1, "torch": "2", "device": "cpu"}
-    return {"seconds_per_epoch": seconds, "epochs": 100, "minutes_per_seed": minutes, "load_before": 0.1,
+    return {"seconds_per_epoch": seconds, "epochs": 100, "minutes_per_seed": minutes, "cpu_busy_before": 0.01,
             "epochs_timed": 3, "machine": machine, "date": "2026-11-29", "command": "python benchmarks/cell_timing.py"}
 
 
 def test_the_page_compares_each_timed_cell_with_the_full_recipe() -> None:
     full, small = variant_cell("vivit-medmnist", "spatio_temporal"), ablation_cell("valid-8cube")
     table = timing_table(cells("all"), {full.name: timed(30.0, 18.0), small.name: timed(15.0, 9.0)})
-    assert "| vivit-medmnist, spatio_temporal | 18.0 | 100 | 30 | 1.00× | 0.10 | AMD EPYC (1 threads, cpu) | 2026-11-29 |" in table
+    assert "| vivit-medmnist, spatio_temporal | 18.0 | 100 | 30 | 1.00× | 1% | AMD EPYC (1 threads, cpu) | 2026-11-29 |" in table
     assert f"| {ABLATIONS['valid-8cube'][0]} | 9.0 | 100 | 15 | 0.50× |" in table
     assert "## Training time under one load" in render([], [42, 1, 2], timing={small.name: timed(15.0, 9.0)})
     assert "## Training time under one load" not in render([], [42, 1, 2])
