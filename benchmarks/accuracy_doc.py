@@ -11,7 +11,7 @@ import statistics
 from dataclasses import dataclass
 from typing import Any
 
-from accuracy_cells import ABLATION_DATASET, DEFAULT_DATASETS, RECOMMENDED, Cell, cells, variant_cell
+from accuracy_cells import ABLATION_DATASET, DEFAULT_DATASETS, RECOMMENDED, Cell, ablation_cell, cells, variant_cell
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,8 @@ def _span(values: list[str]) -> str:
 
 
 def machine_label(machine: dict[str, Any]) -> str:
-    return f"{machine['cpu']} ({machine['threads']} threads, {machine['device']})"
+    threads = machine["threads"]
+    return f"{machine['cpu']} ({threads} thread{'' if threads == 1 else 's'}, {machine['device']})"
 
 
 def row(cell: Cell, entries: list[dict[str, Any]], seeds: list[int]) -> list[str]:
@@ -305,7 +306,18 @@ def timing_table(selection: list[Cell], timing: dict[str, Any]) -> str:
                      f"{against} | {timed['cpu_busy_before']:.0%} | {machine_label(timed['machine'])} | {timed['date']} |")
     if not lines:
         return ""
-    return "\n".join(["| " + " | ".join(TIMING_HEADER) + " |", "|" + "---|" * len(TIMING_HEADER), *lines])
+    table = "\n".join(["| " + " | ".join(TIMING_HEADER) + " |", "|" + "---|" * len(TIMING_HEADER), *lines])
+    return table + timing_noise(timing)
+
+
+def timing_noise(timing: dict[str, Any]) -> str:
+    """How far apart two timings of the same work land: the 60-epoch cell runs the full recipe's epoch."""
+    full, same = timing.get(variant_cell(RECOMMENDED, "spatio_temporal").name), timing.get(ablation_cell("60-epochs").name)
+    if not (full and same):
+        return ""
+    spread = abs(same["seconds_per_epoch"] - full["seconds_per_epoch"]) / full["seconds_per_epoch"]
+    return (f"\n\nThe 60-epoch cell runs the very epoch of the full recipe, yet their seconds per epoch differ by "
+            f"{spread:.0%}: that is the noise of this measurement, and smaller differences between cells say nothing.")
 
 
 def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS,
