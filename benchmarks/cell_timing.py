@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy_cells import GROUPS, Cell, cells
+from accuracy_cells import GROUPS, Cell, cells, matching
 from accuracy_results import TIMING_RESULTS, machine
 from seeded_runs import train_arguments, train_or_resume
 
@@ -71,11 +71,11 @@ def time_cell(cell: Cell, epochs: int, threads: int | None, data_dir: str | None
     run_dir = scratch / cell.name
     arguments = train_arguments(cell.recipe, cell.dataset, SEED, [*cell.overrides, f"train.epochs={epochs}"], data_dir)
     train_or_resume(run_dir, arguments, threads, data_dir, log=scratch / "logs" / f"{cell.name.replace('/', '_')}.log")
-    per_epoch = seconds_per_epoch(run_dir)
+    per_epoch, epochs_in_table = seconds_per_epoch(run_dir), full_epochs(cell)
     return {
         "seconds_per_epoch": round(per_epoch, 2),
-        "epochs": full_epochs(cell),
-        "minutes_per_seed": round(per_epoch * full_epochs(cell) / 60, 1),
+        "epochs": epochs_in_table,
+        "minutes_per_seed": round(per_epoch * epochs_in_table / 60, 1),
         "cpu_busy_before": round(busy_before, 3),
         "epochs_timed": epochs,
         "machine": machine(threads),
@@ -94,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.epochs < 2:
         parser.error("--epochs must be at least 2: the first epoch pays for warm-up and is left out")
-    selection = [cell for cell in cells(args.group) if args.only is None or args.only in cell.name]
+    selection = matching(cells(args.group), args.only)
     if not selection:
         print(f"No cell of group {args.group} contains '{args.only}'", file=sys.stderr)
         return 2
