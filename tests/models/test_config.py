@@ -38,6 +38,20 @@ def test_cls_pooling_is_refused_where_there_is_no_place_for_a_class_token(varian
         ViViTConfig(variant=variant, pooling="cls")
 
 
+@pytest.mark.parametrize(("setting", "value"), [("num_heads", 0), ("embed_dim", 0), ("head_dim", 0), ("head_dim", -8)])
+def test_a_count_below_one_is_named_before_anything_divides_by_it(setting: str, value: int) -> None:
+    # A checkpoint's config.json with num_heads 0 once crashed the check of embed_dim % num_heads.
+    with pytest.raises(ValueError, match=rf"^{setting} must be at least 1"):
+        ViViTConfig(**{setting: value})
+
+
+@pytest.mark.parametrize(("setting", "value"), [("tubelet_size", (4, 4, 2**70)), ("embed_dim", 2**40), ("depth", -(2**64))])
+def test_a_size_no_tensor_can_have_is_named(setting: str, value: object) -> None:
+    # atheris found a config.json whose tubelet size overflowed int64 inside torch.
+    with pytest.raises(ValueError, match=rf"^{setting} -?\d+ is larger than any tensor can be"):
+        ViViTConfig(**{setting: value})
+
+
 def test_config_round_trips_through_a_dict() -> None:
     config = create_model("vivit-tiny-video").config
     assert ViViTConfig.from_dict(config.to_dict()) == config

@@ -135,6 +135,21 @@ def test_a_compressed_npz_bomb_is_refused_before_it_is_inflated(tmp_path: Path, 
         read_inputs(path, VOLUME)
 
 
+def test_an_npz_member_marked_encrypted_is_refused_in_one_line(tmp_path: Path) -> None:
+    """zipfile raises a bare RuntimeError for such a member; atheris found one by flipping a flag bit."""
+    from vivit.errors import DataError
+
+    path = tmp_path / "locked.npz"
+    np.savez(path, a=np.zeros((8, 8, 8), np.uint8))
+    raw = bytearray(path.read_bytes())
+    for signature, flag_offset in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):  # local header, central directory
+        at = raw.find(signature)
+        raw[at + flag_offset] |= 0x1
+    path.write_bytes(bytes(raw))
+    with pytest.raises(DataError, match=r"^\S*locked\.npz is corrupt .*member 'a' is password-protected[^\n]*$"):
+        read_inputs(path, VOLUME)
+
+
 @FUZZ
 @given(data=st.data())
 def test_a_damaged_medmnist_file_is_loaded_or_named_in_one_line(

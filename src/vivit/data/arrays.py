@@ -26,6 +26,8 @@ from vivit.memory import available_memory, format_bytes
 READ_ERRORS = (
     ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, KeyError, NotImplementedError, SyntaxError, TokenError,
 )
+# Bit 0 of a zip entry's general-purpose flags: zipfile refuses such entries with a RuntimeError.
+ENCRYPTED = 0x1
 
 
 def read_npy(path: Path) -> np.ndarray:
@@ -48,6 +50,8 @@ def read_npz(path: Path, keys: list[str] | None = None) -> dict[str, np.ndarray]
             members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
             wanted = [k for k in (keys if keys is not None else members) if k in members]
             for key in wanted:
+                if members[key].flag_bits & ENCRYPTED:
+                    raise ValueError(f"member '{key}' is password-protected; save it with numpy.savez, which does not encrypt")
                 with archive.open(members[key]) as member:
                     shape, dtype, offset = _header(member)
                 _check_size(path, shape, dtype, members[key].file_size - offset, f"member '{key}' holds", key)

@@ -23,6 +23,8 @@ PADDINGS = ("valid", "same")
 POS_EMBEDDINGS = ("learned", "separable", "sinusoidal")
 POOLINGS = ("cls", "mean")
 MLP_ACTIVATIONS = ("gelu", "gelu_tanh")
+# No tensor dimension can reach 2**31 elements on any device we run on.
+MAX_SIZE = 2**31 - 1
 
 
 def check_choice(switch: str, value: str, valid: tuple[str, ...]) -> str:
@@ -79,6 +81,7 @@ class ViViTConfig:
 
     def __post_init__(self) -> None:
         check_fields(self, "model setting ")  # values from YAML/JSON may be of any type
+        self._check_sizes_fit_a_tensor()
         # Lists from YAML/JSON become tuples so configs compare and hash by value.
         for name in ("input_size", "tubelet_size"):
             value = tuple(int(v) for v in getattr(self, name))
@@ -93,7 +96,21 @@ class ViViTConfig:
         check_choice("mlp_activation", self.mlp_activation, MLP_ACTIVATIONS)
         self._check_combinations()
 
+    def _check_sizes_fit_a_tensor(self) -> None:
+        # A config.json may say anything; torch raises an unrelated TypeError on a size past int64.
+        for f in fields(self):
+            value = getattr(self, f.name)
+            for number in value if isinstance(value, (tuple, list)) else (value,):
+                if isinstance(number, int) and not isinstance(number, bool) and abs(number) > MAX_SIZE:
+                    raise ConfigError(f"{f.name} {number} is larger than any tensor can be (at most {MAX_SIZE})")
+
     def _check_combinations(self) -> None:
+        # Counts first: the checks below divide by num_heads.
+        for name in ("num_classes", "in_channels", "embed_dim", "depth", "num_heads", "mlp_dim", "frame_stride"):
+            if getattr(self, name) < 1:
+                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if self.head_dim is not None and self.head_dim < 1:
+            raise ConfigError(f"head_dim must be at least 1 or left unset, got {self.head_dim}")
         if self.tokenizer == "frames" and self.tubelet_size[0] != 1:
             raise ConfigError(
                 f"the frames tokenizer takes 2D patches: set tubelet_size=(1, h, w) "
@@ -112,9 +129,6 @@ class ViViTConfig:
             raise ConfigError(
                 f"embed_dim {self.embed_dim} is not divisible by num_heads {self.num_heads}; set head_dim explicitly"
             )
-        for name in ("num_classes", "in_channels", "embed_dim", "depth", "num_heads", "mlp_dim", "frame_stride"):
-            if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
         if self.temporal_depth < 0:
             raise ConfigError(f"temporal_depth must be >= 0, got {self.temporal_depth}")
         for name in ("dropout", "attn_dropout", "drop_path_rate"):
