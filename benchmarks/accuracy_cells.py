@@ -7,7 +7,7 @@ A cell is one row of docs/results.md; each of its seeds is one run directory
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from vivit.data.registry import MEDMNIST_3D
@@ -73,19 +73,26 @@ def recommended_cell(dataset: str) -> Cell:
     """The recipe exactly as shipped; on OrganMNIST3D it is the variant table's Model 1 row, under its name."""
     label = f"{RECOMMENDED} on {dataset}"
     if dataset == ABLATION_DATASET:
-        model_1 = variant_cell(RECOMMENDED, "spatio_temporal")
-        return Cell(model_1.name, label, model_1.dataset, model_1.recipe, model_1.overrides)
+        return full_recipe_cell(label)
     return Cell(f"{dataset}/{RECOMMENDED}", label, dataset, RECOMMENDED)
 
 
+def full_recipe_cell(label: str) -> Cell:
+    """The variant table's Model 1 row of the recommended recipe, under another table's label."""
+    return replace(variant_cell(RECOMMENDED, "spatio_temporal"), label=label)
+
+
+def changed_recipe_cell(name: str, what: str, overrides: tuple[str, ...]) -> Cell:
+    """The recommended recipe on the ablation dataset with `overrides`: a row of the ablation or longer table."""
+    return Cell(f"{ABLATION_DATASET}/{RECOMMENDED}-{name}", what, ABLATION_DATASET, RECOMMENDED, overrides)
+
+
 def ablation_cell(ablation: str) -> Cell:
-    what, overrides = ABLATIONS[ablation]
-    return Cell(f"{ABLATION_DATASET}/{RECOMMENDED}-{ablation}", what, ABLATION_DATASET, RECOMMENDED, overrides)
+    return changed_recipe_cell(ablation, *ABLATIONS[ablation])
 
 
 def longer_cell(name: str) -> Cell:
-    what, overrides = LONGER[name]
-    return Cell(f"{ABLATION_DATASET}/{RECOMMENDED}-{name}", what, ABLATION_DATASET, RECOMMENDED, overrides)
+    return changed_recipe_cell(name, *LONGER[name])
 
 
 def cells(group: str, datasets: tuple[str, ...] = DEFAULT_DATASETS) -> list[Cell]:
@@ -93,11 +100,9 @@ def cells(group: str, datasets: tuple[str, ...] = DEFAULT_DATASETS) -> list[Cell
     if group == "recipe-variant":
         return [variant_cell(recipe, variant) for recipe in RECIPES for variant in VARIANT_OVERRIDES]
     if group == "ablation":
-        full = variant_cell(RECOMMENDED, "spatio_temporal")
-        return [Cell(full.name, "full recipe", full.dataset, full.recipe, full.overrides)] + [ablation_cell(a) for a in ABLATIONS]
+        return [full_recipe_cell("full recipe")] + [ablation_cell(a) for a in ABLATIONS]
     if group == "longer":
-        full = variant_cell(RECOMMENDED, "spatio_temporal")
-        return [Cell(full.name, "full recipe (100 epochs)", full.dataset, full.recipe, full.overrides)] + [longer_cell(n) for n in LONGER]
+        return [full_recipe_cell("full recipe (100 epochs)")] + [longer_cell(n) for n in LONGER]
     if group == "datasets":
         for dataset in datasets:
             if dataset not in MEDMNIST_3D:
