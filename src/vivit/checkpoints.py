@@ -166,7 +166,7 @@ def weight_shapes(directory: Path) -> dict[str, tuple[int, ...]]:
 
 def check_layout(config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source: Path) -> None:
     """The model `config` describes has exactly the tensors of `shapes`; nothing is allocated."""
-    layers = config.depth + config.temporal_depth
+    layers = config.depth + config.temporal_depth + len(config.stem_channels)
     if layers > len(shapes):  # every layer has tensors: no need to build it to know
         raise CheckpointError(
             f"Checkpoint {source} belongs to another model: {CONFIG} describes {layers} layers "

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import torch
 from accuracy import main, results_lock
-from accuracy_cells import ABLATIONS, LONGER, VARIANT_OVERRIDES, Cell, cells, matching
+from accuracy_cells import ABLATIONS, ADDITIONS, LONGER, VARIANT_OVERRIDES, Cell, cells, matching
 from accuracy_doc import render
 from accuracy_results import merge
 
@@ -52,7 +52,7 @@ def test_datasets_group_is_adrenal_by_default_and_takes_others_on_request() -> N
 
 def test_all_runs_every_cell_once() -> None:
     every = [cell.name for cell in cells("all")]
-    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 1 + len(LONGER)
+    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 1 + len(LONGER) + len(ADDITIONS)
 
 
 def test_longer_group_is_the_full_recipe_then_the_same_recipe_with_more_epochs_only() -> None:
@@ -62,6 +62,14 @@ def test_longer_group_is_the_full_recipe_then_the_same_recipe_with_more_epochs_o
         base, changed = recipe_of(full), recipe_of(cell)
         assert changed["train"]["epochs"] > base["train"]["epochs"]
         assert {**changed, "train": {**changed["train"], "epochs": base["train"]["epochs"]}} == base
+
+
+def test_additions_group_is_the_full_recipe_then_the_same_recipe_with_one_section_changed() -> None:
+    full, *added = cells("additions")
+    assert full.name == "organmnist3d/vivit-medmnist/spatio_temporal"
+    for cell in added:
+        base, changed = recipe_of(full), recipe_of(cell)
+        assert [section for section in base if changed[section] != base[section]] in (["model"], ["augment"])
 
 
 def test_only_with_a_cell_name_selects_exactly_that_cell() -> None:

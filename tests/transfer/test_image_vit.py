@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import ViTConfig, ViTForImageClassification
 
-from vivit.errors import CheckpointError
+from vivit.errors import CheckpointError, ConfigError
 from vivit.models import VARIANTS, ViViTConfig, build_model
 from vivit.transfer.image_vit import inflate_kernel, init_from_image_vit
 
@@ -121,3 +121,10 @@ def test_timm_state_dict_file_is_read_too(tmp_path: Path) -> None:
     model = init_from_image_vit(build_model(video_config()), tmp_path / "vit.safetensors")
     assert torch.equal(model.blocks[1].attn.qkv.weight, source.blocks[1].attn.qkv.weight)
     assert torch.allclose(model.pos_embedding.table[0, 1], timm_state["pos_embed"][0, 1:].reshape(4, 4, 32), atol=1e-5)
+
+
+def test_a_model_with_a_convolutional_stem_cannot_start_from_an_image_vit(tmp_path: Path) -> None:
+    _, path = image_vit(tmp_path / "vit")
+    model = build_model(video_config(stem_channels=(8,)))
+    with pytest.raises(ConfigError, match="set model.stem_channels=\\[\\] to start from an image ViT"):
+        init_from_image_vit(model, path)

@@ -15,6 +15,7 @@ from vivit.errors import ConfigError
 from vivit.models.config import ViViTConfig
 from vivit.models.layers.attention import SelfAttention
 from vivit.models.layers.blocks import TransformerBlock
+from vivit.models.layers.conv_stem import build_stem, stem_out_channels
 from vivit.models.layers.drop_path import drop_path_schedule
 from vivit.models.layers.mlp import Mlp
 from vivit.models.layers.pos_embedding import build_pos_embedding
@@ -27,8 +28,10 @@ class ViViT(nn.Module):
     def __init__(self, config: ViViTConfig) -> None:
         super().__init__()
         self.config = config
+        self.stem = build_stem(config.in_channels, config.stem_channels)  # nn.Identity without one
+        token_channels = stem_out_channels(config.in_channels, config.stem_channels)
         self.tokenizer = build_tokenizer(
-            config.tokenizer, config.in_channels, config.embed_dim, config.tubelet_size, config.frame_stride, config.padding
+            config.tokenizer, token_channels, config.embed_dim, config.tubelet_size, config.frame_stride, config.padding
         )
         self.grid = self.tokenizer.grid(config.input_size)  # (nt, nh, nw) the model is built for
         self.pos_embedding = build_pos_embedding(config.pos_embedding, self.grid, config.embed_dim)
@@ -59,7 +62,7 @@ class ViViT(nn.Module):
     def tokens(self, video: torch.Tensor) -> torch.Tensor:
         """(B, C, T, H, W) -> (B, nt, ns, D) tokens with positional embedding."""
         self.check_input(video)
-        grid_tokens = self.pos_embedding(self.tokenizer(video))  # (B, nt, nh, nw, D)
+        grid_tokens = self.pos_embedding(self.tokenizer(self.stem(video)))  # (B, nt, nh, nw, D)
         return self.pos_dropout(grid_tokens.flatten(2, 3))  # (B, nt, ns, D)
 
     def forward_features(self, video: torch.Tensor) -> torch.Tensor:

@@ -45,6 +45,10 @@ class ViViTConfig:
     `sinusoidal`), `pooling` (`cls` or `mean`). An unknown name or an impossible
     combination raises a `ConfigError` that says what to choose instead.
 
+    `stem_channels` adds a convolutional stem before the tokenizer (not in the paper; one
+    3x3x3 convolution per entry, see `layers/conv_stem.py`); empty, the tokenizer reads
+    the input as the paper's does.
+
     Sizes: `input_size` is (T, H, W) and `tubelet_size` (t, h, w); `embed_dim`, `depth`,
     `num_heads`, `mlp_dim`; `temporal_depth` for Model 2. Regularisation: `dropout`,
     `attn_dropout`, `drop_path_rate` (stochastic depth, linear over depth).
@@ -61,6 +65,8 @@ class ViViTConfig:
     # `frames` tokenizer: keep every frame_stride-th frame (the paper's uniform sampling).
     frame_stride: int = 1
     padding: str = "same"
+    # Widths of the optional convolutional stem's layers; () is the paper's tokenisation.
+    stem_channels: tuple[int, ...] = ()
     embed_dim: int = 192
     depth: int = 6
     # Model 2 only: layers of the temporal transformer that follows the spatial one.
@@ -88,6 +94,7 @@ class ViViTConfig:
             if len(value) != 3 or min(value) < 1:
                 raise ConfigError(f"{name} must be three positive integers (t, h, w), got {value}")
             object.__setattr__(self, name, value)
+        object.__setattr__(self, "stem_channels", tuple(int(v) for v in self.stem_channels))
         check_choice("variant", self.variant, VARIANTS)
         check_choice("tokenizer", self.tokenizer, TOKENIZERS)
         check_choice("padding", self.padding, PADDINGS)
@@ -109,6 +116,8 @@ class ViViTConfig:
         for name in ("num_classes", "in_channels", "embed_dim", "depth", "num_heads", "mlp_dim", "frame_stride"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if any(width < 1 for width in self.stem_channels):
+            raise ConfigError(f"stem_channels must be positive widths, one per stem layer, got {list(self.stem_channels)}")
         if self.head_dim is not None and self.head_dim < 1:
             raise ConfigError(f"head_dim must be at least 1 or left unset, got {self.head_dim}")
         if self.tokenizer == "frames" and self.tubelet_size[0] != 1:

@@ -66,14 +66,14 @@ def _check_settings_without_weights(model: ViViT, source: ViViT, path: Path) -> 
 
 
 def freeze_spatial_encoder(model: ViViT) -> list[str]:
-    """Model 2: freeze tokenizer, positions and the spatial transformer; train the temporal
+    """Model 2: freeze stem, tokenizer, positions and the spatial transformer; train the temporal
     transformer and the head only. Returns the frozen parameter names."""
     if model.config.variant != "factorised_encoder":
         raise ConfigError(
             f"train.freeze_spatial needs variant 'factorised_encoder' (Model 2), which has a spatial encoder; "
             f"got '{model.config.variant}'"
         )
-    spatial = ("tokenizer.", "pos_embedding.", "spatial_cls", "spatial_blocks.", "spatial_norm.")
+    spatial = ("stem.", "tokenizer.", "pos_embedding.", "spatial_cls", "spatial_blocks.", "spatial_norm.")
     frozen = []
     for name, parameter in model.named_parameters():
         if name.startswith(spatial):

@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from vivit.errors import CheckpointError
+from vivit.errors import CheckpointError, ConfigError
 from vivit.models import ViViT
 from vivit.transfer.hf_vivit import LEGACY_NAMES
 from vivit.transfer.state import load_tensors
@@ -95,6 +95,11 @@ def init_from_image_vit(model: ViViT, path: str | Path, kernel_init: str = "infl
 
 def _embedding_state(model: ViViT, vit: dict[str, torch.Tensor], kernel_init: str, path: str | Path) -> dict[str, torch.Tensor]:
     config = model.config
+    if config.stem_channels:
+        raise ConfigError(
+            f"Image ViT {path}: its patch embedding reads pixels, but this model's tokenizer reads a convolutional "
+            f"stem's {config.stem_channels[-1]} channels; set model.stem_channels=[] to start from an image ViT"
+        )
     kernel = _adapt_channels(vit["patch_embed.proj.weight"], config.in_channels, path)  # (D, C, h, w)
     if tuple(kernel.shape[2:]) != config.tubelet_size[1:]:
         raise CheckpointError(

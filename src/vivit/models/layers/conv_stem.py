@@ -1,0 +1,38 @@
+"""An optional convolutional stem before the tokenizer (not in the ViViT paper).
+
+Early convolutions help transformers see better (Xiao et al., 2021, arXiv 2106.14881): a
+few small convolutions before the patch embedding give it local features instead of raw
+pixels, which makes ViTs train more stably and need less data. Here each layer is a
+3x3x3 convolution with stride 1 and SAME padding, a BatchNorm and a GELU, so the stem
+keeps the input's (T, H, W) and the tokenizer cuts the same token grid from its output as
+it would from the input: positions, variants and checkpoints of the token grid are
+unchanged, only the channels the tokenizer reads are the stem's.
+"""
+
+from __future__ import annotations
+
+from torch import nn
+
+
+class ConvStem(nn.Sequential):
+    """(B, in_channels, T, H, W) -> (B, channels[-1], T, H, W)."""
+
+    def __init__(self, in_channels: int, channels: tuple[int, ...]) -> None:
+        layers: list[nn.Module] = []
+        previous = in_channels
+        for width in channels:
+            # No bias: the BatchNorm that follows subtracts any constant.
+            layers += [nn.Conv3d(previous, width, kernel_size=3, padding=1, bias=False), nn.BatchNorm3d(width), nn.GELU()]
+            previous = width
+        super().__init__(*layers)
+        self.out_channels = previous
+
+
+def build_stem(in_channels: int, channels: tuple[int, ...]) -> nn.Module:
+    """The stem for `channels` (one convolution each), or nothing when there are none."""
+    return ConvStem(in_channels, channels) if channels else nn.Identity()
+
+
+def stem_out_channels(in_channels: int, channels: tuple[int, ...]) -> int:
+    """Channels the tokenizer reads: the last stem layer's, or the input's without a stem."""
+    return channels[-1] if channels else in_channels
