@@ -61,3 +61,14 @@ def test_onnx_without_dynamic_batch_has_a_fixed_batch_of_one(tmp_path: Path) -> 
 def test_unknown_format_lists_the_valid_ones(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="onnx, torchscript"):
         export_model(small_model(), "tflite", tmp_path / "model.tflite")
+
+
+def test_onnx_of_a_model_with_a_convolutional_stem_matches_pytorch(tmp_path: Path) -> None:
+    model = small_model("spatio_temporal", stem_channels=(3,))
+    model.train()(torch.rand(4, 2, *model.config.input_size))  # BatchNorm statistics that are not the defaults
+    model.eval()
+    export_model(model, "onnx", tmp_path / "model.onnx", dynamic_batch=True)
+    session = onnxruntime.InferenceSession(str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"])
+    video = torch.rand(3, model.config.in_channels, *model.config.input_size)
+    (logits,) = session.run(None, {"video": video.numpy()})
+    np.testing.assert_allclose(logits, reference(model, video), atol=1e-4)
