@@ -3,7 +3,7 @@
 Per sample and per transformer block, a training step keeps for the backward pass at
 least the inputs and outputs of both layer norms, q, k and v, the attention output, and
 the MLP's hidden layer before and after its activation: (8 * embed_dim + 2 * mlp_dim)
-floats per token. A convolutional stem keeps three maps (convolution, BatchNorm, GELU) of
+floats per token. A convolutional stem keeps three maps (convolution, GroupNorm, GELU) of
 each layer's width per voxel. Fused attention kernels keep no (tokens x tokens) matrix, so
 none is counted. The weights take four copies in training
 (weights, gradients and two Adam moments). Counting only these makes the estimate a
