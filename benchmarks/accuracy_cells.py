@@ -53,7 +53,7 @@ LONGER: dict[str, tuple[str, tuple[str, ...]]] = {
 # a convolutional stem (Xiao et al., 2021) and mixup. Each is judged on validation figures
 # before it may join the shipped recipe.
 ADDITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
-    "conv-stem": ("with a convolutional stem (one 3³ convolution to 8 channels, GroupNorm, GELU) before the 7³ tubelets",
+    "conv-stem": ("with a convolutional stem (one 3³ convolution to 8 channels and a GELU) before the 7³ tubelets",
                   ("model.stem_channels=[8]",)),
     "mixup": ("with mixup (α 0.2)", ("augment.mixup_alpha=0.2",)),
 }

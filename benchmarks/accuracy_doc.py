@@ -160,11 +160,11 @@ call for it; test figures are reported, not used to choose.
 ADDITIONS_TEXT = f"""## {RECOMMENDED} with one ingredient added ({ABLATION_DATASET}, spatio_temporal)
 
 Each row adds to the full recipe one thing the issue names that the recipe leaves out. The
-convolutional stem is not in the ViViT paper: one 3×3×3 convolution with stride 1 (and a
-GroupNorm and a GELU) before the tubelet embedding, which then reads its 8 channels instead of the
-voxels (`model.stem_channels`; Xiao et al., 2021, "Early convolutions help transformers see
-better", with GroupNorm for their BatchNorm, whose running statistics the EMA of the weights
-left far behind; `models/layers/conv_stem.py` says how far). The token grid stays 4×4×4. An addition joins the shipped recipe only if the validation
+convolutional stem is not in the ViViT paper: one 3×3×3 convolution with stride 1 and a GELU
+before the tubelet embedding, which then reads its 8 channels instead of the voxels
+(`model.stem_channels`; Xiao et al., 2021, "Early convolutions help transformers see better",
+without their BatchNorm, whose running statistics the EMA of the weights leaves behind:
+`models/layers/conv_stem.py` says why). The token grid stays 4×4×4. An addition joins the shipped recipe only if the validation
 figures call for it; test figures are reported, not used to choose.
 
 """

@@ -8,8 +8,8 @@ name, a folder of videos, or a MedMNIST-format .npz file named as the official o
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from vivit.data.medmnist import load_medmnist, resolve_data_dir

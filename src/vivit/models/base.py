@@ -15,7 +15,7 @@ from vivit.errors import ConfigError
 from vivit.models.config import ViViTConfig
 from vivit.models.layers.attention import SelfAttention
 from vivit.models.layers.blocks import TransformerBlock
-from vivit.models.layers.conv_stem import build_stem, stem_out_channels
+from vivit.models.layers.conv_stem import ConvStem, build_stem, stem_out_channels
 from vivit.models.layers.drop_path import drop_path_schedule
 from vivit.models.layers.mlp import Mlp
 from vivit.models.layers.pos_embedding import build_pos_embedding
@@ -39,6 +39,8 @@ class ViViT(nn.Module):
         self.build_encoder(config)
         self.head = nn.Linear(config.embed_dim, config.num_classes)
         self.apply(init_weights)
+        if isinstance(self.stem, ConvStem):
+            self.stem.reset_parameters()  # init_weights is for the transformer; the stem has its own
 
     @property
     def num_tokens(self) -> int:

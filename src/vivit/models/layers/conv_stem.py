@@ -3,17 +3,18 @@
 Early convolutions help transformers see better (Xiao et al., 2021, arXiv 2106.14881): a
 few small convolutions before the patch embedding give it local features instead of raw
 pixels, which makes ViTs train more stably and need less data. Here each layer is a
-3x3x3 convolution with stride 1 and SAME padding, a GroupNorm and a GELU, so the stem
-keeps the input's (T, H, W) and the tokenizer cuts the same token grid from its output as
-it would from the input: positions, variants and checkpoints of the token grid are
-unchanged, only the channels the tokenizer reads are the stem's.
+3x3x3 convolution with stride 1 and SAME padding followed by a GELU, so the stem keeps the
+input's (T, H, W) and the tokenizer cuts the same token grid from its output as it would
+from the input: positions and variants are unchanged, only the channels the tokenizer reads
+are the stem's.
 
-GroupNorm with one group (each sample normalised over its channels and voxels) rather than
-Xiao et al.'s BatchNorm: it keeps no running statistics, so an average of the weights (EMA),
-every DDP rank and a batch of one all compute the same function. BatchNorm's running
-statistics, averaged by the EMA, lagged far behind the averaged weights: on OrganMNIST3D the
-EMA model read val ACC 0.12 at epoch 15 where the same weights with recomputed statistics
-read 0.75 (2026-11-29, a pilot of `vivit-medmnist` with an 8-channel BatchNorm stem).
+No normalisation, unlike Xiao et al.'s BatchNorm: with an EMA of the weights (as
+`vivit-medmnist` trains), BatchNorm's running statistics are averaged too and lag far behind
+the averaged weights early in training, which wrecked validation in a pilot; GroupNorm keeps no
+statistics but normalises each volume as a whole, discarding its overall intensity, and learned
+no faster than no normalisation. Without one, the weights alone define the model: an EMA of
+them, every DDP rank and a batch of one compute the same function, and a token sees only its
+tubelet and one voxel more on each side per layer.
 """
 
 from __future__ import annotations
@@ -28,11 +29,19 @@ class ConvStem(nn.Sequential):
         layers: list[nn.Module] = []
         previous = in_channels
         for width in channels:
-            # No bias: the GroupNorm that follows subtracts any constant.
-            layers += [nn.Conv3d(previous, width, kernel_size=3, padding=1, bias=False), nn.GroupNorm(1, width), nn.GELU()]
+            layers += [nn.Conv3d(previous, width, kernel_size=3, padding=1), nn.GELU()]
             previous = width
         super().__init__(*layers)
         self.out_channels = previous
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        # He initialisation keeps the features' scale through each GELU; the transformer's
+        # std-0.02 initialisation would shrink them by ~0.1 per layer.
+        for layer in self:
+            if isinstance(layer, nn.Conv3d):
+                nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
+                nn.init.zeros_(layer.bias)
 
 
 def build_stem(in_channels: int, channels: tuple[int, ...]) -> nn.Module:
