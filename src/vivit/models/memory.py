@@ -5,9 +5,9 @@ least the inputs and outputs of both layer norms, q, k and v, the attention outp
 the MLP's hidden layer before and after its activation: (8 * embed_dim + 2 * mlp_dim)
 floats per token. A convolutional stem keeps two maps (before and after the GELU) of each
 layer's width per voxel. Fused attention kernels keep no (tokens x tokens) matrix, so
-none is counted. The weights take four copies in training
-(weights, gradients and two Adam moments). Counting only these makes the estimate a
-lower bound: a batch it refuses cannot fit; one it accepts may still need more.
+none is counted. The weights take four copies in training (weights, gradients and two
+Adam moments). Counting only these makes the estimate a lower bound: a batch it refuses
+cannot fit; one it accepts may still need more.
 """
 
 from __future__ import annotations
@@ -60,7 +60,6 @@ def estimate_bytes(config: ViViTConfig, batch_size: int, training: bool = True, 
     else:  # no graph is kept: one block's working set at a time
         activations = batch_size * max(tokens) * per_token
     inputs = batch_size * config.in_channels * math.prod(size)
-    stem = batch_size * math.prod(size) * sum(config.stem_channels) * (2 if training else 1)
-    activations += stem
+    activations += batch_size * math.prod(size) * sum(config.stem_channels) * (2 if training else 1)  # stem maps
     weights = parameter_count(config) * (4 if training else 1)
     return FLOAT_BYTES * (activations + inputs + weights)

@@ -37,7 +37,7 @@ class ConvStem(nn.Sequential):
 
     def reset_parameters(self) -> None:
         # He initialisation keeps the features' scale through each GELU; the transformer's
-        # std-0.02 initialisation would shrink them by ~0.1 per layer.
+        # std-0.02 initialisation would shrink a one-channel input about tenfold at once.
         for layer in self:
             if isinstance(layer, nn.Conv3d):
                 nn.init.kaiming_normal_(layer.weight, nonlinearity="relu")
