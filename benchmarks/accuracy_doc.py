@@ -164,8 +164,9 @@ convolutional stem is not in the ViViT paper: one 3×3×3 convolution with strid
 before the tubelet embedding, which then reads its 8 channels instead of the voxels
 (`model.stem_channels`; Xiao et al., 2021, "Early convolutions help transformers see better",
 without their BatchNorm, whose running statistics the EMA of the weights leaves behind:
-`models/layers/conv_stem.py` says why). The token grid stays 4×4×4. An addition joins the shipped recipe only if the validation
-figures call for it; test figures are reported, not used to choose.
+`models/layers/conv_stem.py` says why). The token grid stays 4×4×4. An addition joins the
+shipped recipe only if the validation figures call for it; test figures are reported, not used
+to choose.
 
 """
 

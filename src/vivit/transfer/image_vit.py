@@ -78,6 +78,12 @@ def timm_names(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 def init_from_image_vit(model: ViViT, path: str | Path, kernel_init: str = "inflate") -> ViViT:
     """Load the image ViT at `path` (file or HF directory) into `model` in place; returns it."""
+    stem_channels = model.config.stem_channels
+    if stem_channels:  # refused before the image ViT's file is read
+        raise ConfigError(
+            f"Image ViT {path}: its patch embedding reads pixels, but this model's tokenizer reads a convolutional "
+            f"stem's {stem_channels[-1]} channels; set model.stem_channels=[] to start from an image ViT"
+        )
     vit = timm_names(load_tensors(path))
     if "patch_embed.proj.weight" not in vit or "pos_embed" not in vit:
         raise CheckpointError(f"{path} is not an image ViT state dict (no patch embedding or positions found)")
@@ -95,11 +101,6 @@ def init_from_image_vit(model: ViViT, path: str | Path, kernel_init: str = "infl
 
 def _embedding_state(model: ViViT, vit: dict[str, torch.Tensor], kernel_init: str, path: str | Path) -> dict[str, torch.Tensor]:
     config = model.config
-    if config.stem_channels:
-        raise ConfigError(
-            f"Image ViT {path}: its patch embedding reads pixels, but this model's tokenizer reads a convolutional "
-            f"stem's {config.stem_channels[-1]} channels; set model.stem_channels=[] to start from an image ViT"
-        )
     kernel = _adapt_channels(vit["patch_embed.proj.weight"], config.in_channels, path)  # (D, C, h, w)
     if tuple(kernel.shape[2:]) != config.tubelet_size[1:]:
         raise CheckpointError(
