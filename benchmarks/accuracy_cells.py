@@ -14,6 +14,12 @@ from vivit.data.registry import MEDMNIST_3D
 
 RECOMMENDED = "vivit-medmnist"
 RECIPES = ("keras-seed", RECOMMENDED)
+# vivit-medmnist trained 100 epochs until 2026-11-29, when 200 won on validation over three seeds
+# (the `longer` table; the rule was written down before seeds 1 and 2 finished). Every table
+# trained before then pins its 100 epochs, so its rows reproduce as recorded; the rows of the
+# shipped recipe pin 200, so they keep meaning what they measured if the recipe changes again.
+FIRST_EPOCHS = 100
+SHIPPED_EPOCHS = 200
 ABLATION_DATASET = "organmnist3d"
 DEFAULT_DATASETS = ("adrenalmnist3d",)
 GROUPS = ("recipe-variant", "ablation", "datasets", "longer", "additions")
@@ -43,13 +49,14 @@ ABLATIONS: dict[str, tuple[str, tuple[str, ...]]] = {
     "60-epochs": ("60 epochs instead of 100", ("train.epochs=60",)),
 }
 
-# vivit-medmnist trained longer: every seed of the full recipe had its lowest val loss at its
-# last epoch (100), a validation-only sign of under-training; these rows ask what more epochs give.
+# vivit-medmnist trained longer: every seed of the 100-epoch recipe had its lowest val loss at its
+# last epoch, a validation-only sign of under-training; these rows ask what more epochs give. The
+# 200-epoch row is the shipped recipe since 2026-11-29 (SHIPPED_EPOCHS).
 LONGER: dict[str, tuple[str, tuple[str, ...]]] = {
     "200-epochs": ("200 epochs instead of 100", ("train.epochs=200",)),
 }
 
-# vivit-medmnist with one ingredient added that the issue names and the recipe leaves out:
+# vivit-medmnist (100 epochs) with one ingredient added that the issue names and the recipe leaves out:
 # a convolutional stem (Xiao et al., 2021) and mixup. Each is judged on validation figures
 # before it may join the shipped recipe.
 ADDITIONS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -73,27 +80,49 @@ class Cell:
         return root / self.name / f"seed{seed}"
 
 
+def with_epochs(overrides: tuple[str, ...], epochs: int) -> tuple[str, ...]:
+    """`overrides` with train.epochs pinned, unless they set it themselves (the 60-epoch row)."""
+    if any(override.startswith("train.epochs=") for override in overrides):
+        return overrides
+    return (*overrides, f"train.epochs={epochs}")
+
+
 def variant_cell(recipe: str, variant: str, dataset: str = ABLATION_DATASET) -> Cell:
     overrides = (f"model.variant={variant}", *VARIANT_OVERRIDES[variant])
+    if recipe == RECOMMENDED:
+        overrides = with_epochs(overrides, FIRST_EPOCHS)
     return Cell(f"{dataset}/{recipe}/{variant}", f"{recipe}, {variant}", dataset, recipe, overrides)
 
 
 def recommended_cell(dataset: str) -> Cell:
-    """The recipe exactly as shipped; on OrganMNIST3D it is the variant table's Model 1 row, under its name."""
-    label = f"{RECOMMENDED} on {dataset}"
+    """The recipe as shipped; on OrganMNIST3D it is the `longer` table's 200-epoch row, under its name."""
+    return Cell(f"{dataset}/{RECOMMENDED}-{SHIPPED_EPOCHS}-epochs", f"{RECOMMENDED} on {dataset}", dataset, RECOMMENDED,
+                with_epochs((), SHIPPED_EPOCHS))
+
+
+def first_epochs_cell(dataset: str) -> Cell:
+    """The recipe as it was until 2026-11-29 (100 epochs); on OrganMNIST3D the variant table's Model 1 row."""
+    label = f"{RECOMMENDED} at {FIRST_EPOCHS} epochs on {dataset}"
     if dataset == ABLATION_DATASET:
         return full_recipe_cell(label)
-    return Cell(f"{dataset}/{RECOMMENDED}", label, dataset, RECOMMENDED)
+    return Cell(f"{dataset}/{RECOMMENDED}-{FIRST_EPOCHS}-epochs", label, dataset, RECOMMENDED, with_epochs((), FIRST_EPOCHS))
+
+
+def dataset_cells(dataset: str) -> list[Cell]:
+    """The `datasets` table's rows of one dataset: the shipped recipe, then the recipe at its first epochs."""
+    return [recommended_cell(dataset), first_epochs_cell(dataset)]
 
 
 def full_recipe_cell(label: str) -> Cell:
-    """The variant table's Model 1 row of the recommended recipe, under another table's label."""
+    """The variant table's Model 1 row of the recommended recipe (100 epochs), under another table's label:
+    the base of the ablation, longer and additions tables."""
     return replace(variant_cell(RECOMMENDED, "spatio_temporal"), label=label)
 
 
 def changed_recipe_cell(name: str, what: str, overrides: tuple[str, ...]) -> Cell:
-    """The recommended recipe on the ablation dataset with `overrides`: a row of the ablation, longer or additions table."""
-    return Cell(f"{ABLATION_DATASET}/{RECOMMENDED}-{name}", what, ABLATION_DATASET, RECOMMENDED, overrides)
+    """The 100-epoch recipe on the ablation dataset with `overrides`: a row of the ablation, longer or additions table."""
+    return Cell(f"{ABLATION_DATASET}/{RECOMMENDED}-{name}", what, ABLATION_DATASET, RECOMMENDED,
+                with_epochs(overrides, FIRST_EPOCHS))
 
 
 def ablation_cell(ablation: str) -> Cell:
@@ -122,12 +151,12 @@ def cells(group: str, datasets: tuple[str, ...] = DEFAULT_DATASETS) -> list[Cell
         for dataset in datasets:
             if dataset not in MEDMNIST_3D:
                 raise ValueError(f"Unknown dataset '{dataset}'; choose from: {', '.join(MEDMNIST_3D)}")
-        return [recommended_cell(d) for d in dict.fromkeys((ABLATION_DATASET, *datasets))]
+        return [cell for d in dict.fromkeys((ABLATION_DATASET, *datasets)) for cell in dataset_cells(d)]
     if group == "all":
         unique: dict[str, Cell] = {}
         for each in GROUPS:
             for cell in cells(each, datasets):
-                unique.setdefault(cell.name, cell)  # the full recipe belongs to four groups
+                unique.setdefault(cell.name, cell)  # the 100-epoch recipe belongs to five groups
         return list(unique.values())
     raise ValueError(f"Unknown group '{group}'; choose one of: {', '.join((*GROUPS, 'all'))}")
 

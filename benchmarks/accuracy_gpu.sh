@@ -36,7 +36,7 @@ case "${1:-}" in
     if [[ "$1" == --dry-run ]]; then
         OUT=$(mktemp -d) LIMIT=900 JOBS=2 THREADS=1 DATA=${VIVIT_DATA_DIR:-../shared/data}
         ROOT=$OUT/runs
-        SMOKE=(--only adrenalmnist3d --seeds 42 1 --epochs 1 train.limit_train_batches=2)
+        SMOKE=(--only adrenalmnist3d/vivit-medmnist-200-epochs --seeds 42 1 --epochs 1 train.limit_train_batches=2)
         PYTHON=${PYTHON_DRY:-.venv/bin/python}
         echo "dry run on the CPU into $OUT"
     else

@@ -9,8 +9,20 @@ from typing import Any
 import pytest
 import torch
 from accuracy import main, results_lock
-from accuracy_cells import ABLATIONS, ADDITIONS, LONGER, VARIANT_OVERRIDES, Cell, cells, matching
-from accuracy_doc import render
+from accuracy_cells import (
+    ABLATIONS,
+    ADDITIONS,
+    FIRST_EPOCHS,
+    LONGER,
+    RECOMMENDED,
+    SHIPPED_EPOCHS,
+    VARIANT_OVERRIDES,
+    Cell,
+    cells,
+    matching,
+    recommended_cell,
+)
+from accuracy_doc import epochs_verdict, render
 from accuracy_results import merge
 
 from tests.conftest import SHARED_DATA
@@ -44,15 +56,48 @@ def test_ablation_group_is_the_full_recipe_and_one_cell_per_ingredient() -> None
 
 
 def test_datasets_group_is_adrenal_by_default_and_takes_others_on_request() -> None:
-    assert [c.dataset for c in cells("datasets")] == ["organmnist3d", "adrenalmnist3d"]
-    assert [c.dataset for c in cells("datasets", ("nodulemnist3d",))] == ["organmnist3d", "nodulemnist3d"]
+    assert [c.dataset for c in cells("datasets")] == ["organmnist3d"] * 2 + ["adrenalmnist3d"] * 2
+    assert [c.dataset for c in cells("datasets", ("nodulemnist3d",))] == ["organmnist3d"] * 2 + ["nodulemnist3d"] * 2
     with pytest.raises(ValueError, match="Unknown dataset 'mnist'"):
         cells("datasets", ("mnist",))
 
 
 def test_all_runs_every_cell_once() -> None:
     every = [cell.name for cell in cells("all")]
-    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 1 + len(LONGER) + len(ADDITIONS)
+    # the shipped recipe on OrganMNIST3D is the longer table's 200-epoch row; on AdrenalMNIST3D two rows of their own
+    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 2 + len(LONGER) + len(ADDITIONS)
+
+
+def test_each_datasets_first_row_is_the_recipe_exactly_as_shipped() -> None:
+    assert load_recipe(RECOMMENDED).train.epochs == SHIPPED_EPOCHS
+    for dataset in ("organmnist3d", "adrenalmnist3d"):
+        shipped, first = [cell for cell in cells("datasets") if cell.dataset == dataset]
+        assert shipped == recommended_cell(dataset)
+        assert load_recipe(RECOMMENDED, [f"data.dataset={dataset}", *shipped.overrides]) == load_recipe(
+            RECOMMENDED, [f"data.dataset={dataset}"])
+        assert recipe_of(first)["train"]["epochs"] == FIRST_EPOCHS
+
+
+def test_rows_trained_before_the_switch_to_200_epochs_pin_their_100() -> None:
+    shipped = {recommended_cell(d).name for d in ("organmnist3d", "adrenalmnist3d")}
+    for cell in cells("all"):
+        if cell.recipe == RECOMMENDED and cell.name not in shipped and "epochs" not in cell.name:
+            assert recipe_of(cell)["train"]["epochs"] == FIRST_EPOCHS, cell.name
+
+
+def with_validation(cell: str, seed: int, accuracy: float, lowest_loss: float) -> dict[str, Any]:
+    return {**entry(cell, seed, 0.9), "val": {"accuracy": accuracy, "auc": 0.99},
+            "diagnosis": {"curves": {"val_loss_lowest": lowest_loss}}}
+
+
+def test_the_epochs_rule_is_applied_to_validation_figures_once_every_seed_of_both_rows_is_in() -> None:
+    first, longer = "organmnist3d/vivit-medmnist/spatio_temporal", "organmnist3d/vivit-medmnist-200-epochs"
+    entries = [with_validation(first, s, 0.94, 0.25) for s in (42, 1, 2)] + [with_validation(longer, s, 0.96, 0.22) for s in (42, 1)]
+    assert epochs_verdict(entries, [42, 1, 2]) == ""
+    verdict = epochs_verdict([*entries, with_validation(longer, 2, 0.96, 0.22)], [42, 1, 2])
+    assert "mean val ACC 0.940 at 100 epochs against 0.960 at 200" in verdict and "win on both" in verdict
+    lower_loss_only = [*entries[:3], *(with_validation(longer, s, 0.93, 0.22) for s in (42, 1, 2))]
+    assert "should train 100" in epochs_verdict(lower_loss_only, [42, 1, 2])
 
 
 def test_longer_group_is_the_full_recipe_then_the_same_recipe_with_more_epochs_only() -> None:
@@ -119,7 +164,7 @@ def table_row(page: str, label: str) -> str:
 
 def test_page_shows_mean_and_std_finished_seeds_and_cells_not_run_yet() -> None:
     name = "organmnist3d/vivit-medmnist/spatio_temporal"
-    page = render([entry(name, 42, 0.90), entry(name, 1, 0.92), entry("adrenalmnist3d/vivit-medmnist", 42, 0.8)], [42, 1, 2])
+    page = render([entry(name, 42, 0.90), entry(name, 1, 0.92), entry("adrenalmnist3d/vivit-medmnist-200-epochs", 42, 0.8)], [42, 1, 2])
     assert "fills in as runs finish" in page
     assert "0.910 ± 0.014" in table_row(page, "vivit-medmnist, spatio_temporal")
     assert "| 2 of 3 |" in table_row(page, "vivit-medmnist, spatio_temporal")
@@ -130,7 +175,7 @@ def test_page_shows_mean_and_std_finished_seeds_and_cells_not_run_yet() -> None:
 
 
 def test_page_counts_only_the_requested_seeds() -> None:
-    page = render([entry("adrenalmnist3d/vivit-medmnist", 7, 0.8)], [42, 1, 2])
+    page = render([entry("adrenalmnist3d/vivit-medmnist-200-epochs", 7, 0.8)], [42, 1, 2])
     assert "not run yet" in table_row(page, "vivit-medmnist on adrenalmnist3d")
 
 
@@ -143,14 +188,14 @@ def test_one_cell_runs_records_and_is_kept_on_a_rerun(tmp_path: Path) -> None:
     if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
         pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
     results, doc = tmp_path / "accuracy.json", tmp_path / "results.md"
-    args = ["--only", "adrenalmnist3d/vivit-medmnist", "--seeds", "42", "--threads", "1", "--data-dir", str(SHARED_DATA),
+    args = ["--only", "adrenalmnist3d/vivit-medmnist-200-epochs", "--seeds", "42", "--threads", "1", "--data-dir", str(SHARED_DATA),
             "--root", str(tmp_path / "runs"), "--results", str(results), "--doc", str(doc),
             "--epochs", "1", "train.limit_train_batches=2"]
     assert main(args) == 0
-    metrics = tmp_path / "runs" / "adrenalmnist3d" / "vivit-medmnist" / "seed42" / "metrics.json"
+    metrics = tmp_path / "runs" / "adrenalmnist3d" / "vivit-medmnist-200-epochs" / "seed42" / "metrics.json"
     finished_at = metrics.stat().st_mtime
     [recorded] = json.loads(results.read_text())["entries"]
-    assert (recorded["cell"], recorded["seed"], recorded["epochs_run"]) == ("adrenalmnist3d/vivit-medmnist", 42, 1)
+    assert (recorded["cell"], recorded["seed"], recorded["epochs_run"]) == ("adrenalmnist3d/vivit-medmnist-200-epochs", 42, 1)
     assert recorded["extra_overrides"] == ["train.limit_train_batches=2", "train.epochs=1"]
     assert recorded["parameters"] == 1_638_914 and set(recorded["test"]) == {"accuracy", "auc"}  # binary: no top-5
     assert recorded["tta"]["views"] == 2 and set(recorded["tta"]["test"]) == {"accuracy", "auc"}  # flip_t: 2 views
@@ -168,14 +213,14 @@ def test_runs_side_by_side_are_all_recorded_each_with_its_own_log(tmp_path: Path
     if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
         pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
     results = tmp_path / "accuracy.json"
-    args = ["--only", "adrenalmnist3d/vivit-medmnist", "--seeds", "42", "1", "--jobs", "2", "--threads", "1",
+    args = ["--only", "adrenalmnist3d/vivit-medmnist-200-epochs", "--seeds", "42", "1", "--jobs", "2", "--threads", "1",
             "--data-dir", str(SHARED_DATA), "--root", str(tmp_path / "runs"), "--results", str(results),
             "--doc", str(tmp_path / "results.md"), "--epochs", "1", "train.limit_train_batches=2"]
     assert main(args) == 0
     entries = json.loads(results.read_text())["entries"]
     assert sorted(e["seed"] for e in entries) == [1, 42]
     logs = sorted(p.name for p in (tmp_path / "runs" / "logs").iterdir())
-    assert logs == ["adrenalmnist3d-vivit-medmnist-seed1.log", "adrenalmnist3d-vivit-medmnist-seed42.log"]
+    assert logs == ["adrenalmnist3d-vivit-medmnist-200-epochs-seed1.log", "adrenalmnist3d-vivit-medmnist-200-epochs-seed42.log"]
     assert "test" in (tmp_path / "runs" / "logs" / logs[0]).read_text()
 
 
@@ -203,8 +248,8 @@ def test_a_second_writer_waits_for_the_results_lock(tmp_path: Path) -> None:
 
 def test_skip_recorded_leaves_out_the_seeds_the_json_holds(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     results = tmp_path / "accuracy.json"
-    results.write_text(json.dumps({"entries": [{"cell": "adrenalmnist3d/vivit-medmnist", "seed": 42}]}))
-    args = ["--only", "adrenalmnist3d/vivit-medmnist", "--seeds", "42", "1", "--dry-run", "--root", str(tmp_path / "runs"),
+    results.write_text(json.dumps({"entries": [{"cell": "adrenalmnist3d/vivit-medmnist-200-epochs", "seed": 42}]}))
+    args = ["--only", "adrenalmnist3d/vivit-medmnist-200-epochs", "--seeds", "42", "1", "--dry-run", "--root", str(tmp_path / "runs"),
             "--results", str(results), "--doc", str(tmp_path / "results.md")]
     assert main([*args, "--skip-recorded"]) == 0
     assert [line.split("--seed ")[1][:2] for line in capsys.readouterr().out.splitlines()] == ["1 "]
@@ -231,7 +276,7 @@ def test_the_gpu_script_dry_run_trains_and_records_on_the_cpu(tmp_path: Path) ->
 def test_tta_figures_get_their_own_table_beside_the_single_view_ones() -> None:
     name = "organmnist3d/vivit-medmnist/spatio_temporal"
     tta = [{"views": 2, "test": {"accuracy": acc, "auc": 0.995}, "val": {"accuracy": 0.95, "auc": 0.998}} for acc in (0.91, 0.93)]
-    entries = [entry(name, 42, 0.90, tta=tta[0]), entry(name, 1, 0.92, tta=tta[1]), entry("adrenalmnist3d/vivit-medmnist", 42, 0.8)]
+    entries = [entry(name, 42, 0.90, tta=tta[0]), entry(name, 1, 0.92, tta=tta[1]), entry("adrenalmnist3d/vivit-medmnist-200-epochs", 42, 0.8)]
     page = render(entries, [42, 1, 2])
     assert "Test-time augmentation, reported apart" in page
     tta_section = page[page.index("Test-time augmentation, reported apart"):]

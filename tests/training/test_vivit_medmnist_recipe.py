@@ -38,10 +38,10 @@ def bundle_for(info: MedMNISTInfo) -> DatasetBundle:
     )
 
 
-def test_recipe_names_no_dataset_and_trains_for_100_epochs() -> None:
+def test_recipe_names_no_dataset_and_trains_for_200_epochs() -> None:
     recipe = load_recipe("vivit-medmnist")
     assert recipe.data == DataSettings(size=28, batch_size=32)  # nothing dataset-specific
-    assert recipe.train.epochs == 100 and recipe.train.select.startswith("val/")
+    assert recipe.train.epochs == 200 and recipe.train.select.startswith("val/")
     assert "test" not in recipe.train.select
 
 
