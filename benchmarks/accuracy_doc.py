@@ -54,6 +54,11 @@ def mean_std(values: list[float], digits: int = 3) -> str:
     return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
 
 
+def finished_seeds(cell: Cell, entries: list[dict[str, Any]], seeds: list[int], having: str | None = None) -> list[dict[str, Any]]:
+    """The entries of `cell` for the requested seeds, only those holding the field `having` if given."""
+    return [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and (having is None or having in e)]
+
+
 def _metric(finished: list[dict[str, Any]], split: str, key: str) -> list[float]:
     return [e[split][key] for e in finished if key in e[split]]
 
@@ -70,7 +75,7 @@ def machine_label(machine: dict[str, Any]) -> str:
 
 def row(cell: Cell, entries: list[dict[str, Any]], seeds: list[int]) -> list[str]:
     """Label, test ACC / AUC / top-5, val ACC / AUC, seeds finished, parameters, minutes per seed, machine, date."""
-    finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds]
+    finished = finished_seeds(cell, entries, seeds)
     progress = f"{len(finished)} of {len(seeds)}"
     if not finished:
         return [cell.label, "not run yet", "", "", "", "", progress, "", "", "", ""]
@@ -207,7 +212,7 @@ def tta_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[
     """Single-view against TTA for every cell with TTA figures; '' when none has any."""
     lines = []
     for cell in selection:
-        finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and "tta" in e]
+        finished = finished_seeds(cell, entries, seeds, having="tta")
         if not finished:
             continue
         tta = [e["tta"] for e in finished]
@@ -278,7 +283,7 @@ def diagnosis_table(selection: list[Cell], entries: list[dict[str, Any]], seeds:
     """One row per cell with diagnosed seeds; '' when none has any."""
     lines = []
     for cell in selection:
-        finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and "diagnosis" in e]
+        finished = finished_seeds(cell, entries, seeds, having="diagnosis")
         if finished:
             lines.append("| " + " | ".join(diagnosis_row(cell.label, finished, seeds)) + " |")
     if not lines:
@@ -307,7 +312,7 @@ def ties_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list
     """A row per seed whose selection changed with the tie-break; '' when none did."""
     lines = []
     for cell in selection:
-        for e in sorted((e for e in entries if e["cell"] == cell.name and e["seed"] in seeds), key=lambda e: e["seed"]):
+        for e in sorted(finished_seeds(cell, entries, seeds), key=lambda e: e["seed"]):
             if first := e.get("first_of_ties"):
                 figures = [f"{first['test'][k]:.3f} → {e['test'][k]:.3f}" for k in ("accuracy", "auc")]
                 lines.append(f"| {cell.label} | {e['seed']} | {first['epoch']} → {e['selected_epoch']} | " + " | ".join(figures) + " |")
@@ -363,7 +368,7 @@ def timing_noise(timing: dict[str, Any]) -> str:
 
 def _validation_means(cell: Cell, entries: list[dict[str, Any]], seeds: list[int]) -> tuple[int, float, float] | None:
     """(seeds, mean val ACC of the chosen checkpoints, mean lowest val loss) of a cell; None before any seed."""
-    finished = [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and "diagnosis" in e]
+    finished = finished_seeds(cell, entries, seeds, having="diagnosis")
     if not finished:
         return None
     return (len(finished), statistics.mean(e["val"]["accuracy"] for e in finished),
