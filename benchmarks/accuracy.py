@@ -5,6 +5,7 @@
     python benchmarks/accuracy.py --group datasets --only adrenalmnist3d  # the recommended recipe on AdrenalMNIST3D
     python benchmarks/accuracy.py --group longer --only 200-epochs        # the same recipe, trained longer
     python benchmarks/accuracy.py --group additions --only conv-stem      # the recipe with one ingredient added
+    python benchmarks/accuracy.py --group candidates --only conv-stem     # an addition at 200 epochs, every dataset
     python benchmarks/accuracy.py --dry-run                               # print what would run
     python benchmarks/accuracy.py --docs-only                             # rebuild the page from the JSON
     python benchmarks/accuracy.py --group all --jobs 8 --threads 2        # 8 runs at a time (a GPU machine)

@@ -13,12 +13,14 @@ from typing import Any
 
 from accuracy_cells import (
     ABLATION_DATASET,
+    CANDIDATES,
     DEFAULT_DATASETS,
     FIRST_EPOCHS,
     RECOMMENDED,
     SHIPPED_EPOCHS,
     Cell,
     ablation_cell,
+    candidate_cell,
     cells,
     dataset_cells,
     full_recipe_cell,
@@ -192,6 +194,17 @@ without their BatchNorm, whose running statistics the EMA of the weights leaves 
 `models/layers/conv_stem.py` says why). The token grid stays 4×4×4. An addition joins the
 shipped recipe only if the validation figures call for it; test figures are reported, not used
 to choose.
+
+"""
+
+CANDIDATES_TEXT = f"""## Candidates for the shipped recipe (each dataset, spatio_temporal, {SHIPPED_EPOCHS} epochs)
+
+An addition whose validation figures called for it at {FIRST_EPOCHS} epochs (the convolutional stem: see its
+val ACC beside the full recipe's in the table above, three seeds each) trains here as the shipped recipe does,
+on every dataset, under the shipped recipe's own row. The rule, written down on 2026-11-30 before any
+of these rows ran: a candidate joins the shipped recipe if, on every dataset and over three seeds, the mean
+val ACC of its chosen checkpoints is higher and its mean lowest val loss is lower than the shipped recipe's
+(the rule that chose {SHIPPED_EPOCHS} epochs). Test figures are reported, not used to choose.
 
 """
 
@@ -388,6 +401,23 @@ def epochs_verdict(entries: list[dict[str, Any]], seeds: list[int]) -> str:
                f"{SHIPPED_EPOCHS} epochs do not win on both, so by the rule the shipped recipe should train {FIRST_EPOCHS}."))
 
 
+def candidates_verdict(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...]) -> str:
+    """The candidates table's rule applied to its validation figures, once every row has every seed."""
+    verdicts = []
+    for name in CANDIDATES:
+        pairs = [(dataset, _validation_means(recommended_cell(dataset), entries, seeds),
+                  _validation_means(candidate_cell(name, dataset), entries, seeds)) for dataset in datasets]
+        if any(not (shipped and candidate) or min(shipped[0], candidate[0]) < len(seeds) for _, shipped, candidate in pairs):
+            continue
+        figures = "; ".join(f"{dataset}: mean val ACC {shipped[1]:.3f} against {candidate[1]:.3f}, mean lowest val loss "
+                            f"{shipped[2]:.4f} against {candidate[2]:.4f}" for dataset, shipped, candidate in pairs)
+        wins = all(candidate[1] > shipped[1] and candidate[2] < shipped[2] for _, shipped, candidate in pairs)
+        verdicts.append(f"The rule's figures for `{name}` (shipped, then candidate): {figures}. "
+                        + ("It wins on both everywhere, so it joins the shipped recipe." if wins else
+                           "It does not win on both everywhere, so the shipped recipe stays as it is."))
+    return "".join(f"\n\n{verdict}" for verdict in verdicts)
+
+
 def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str, ...] = DEFAULT_DATASETS,
            timing: dict[str, Any] | None = None) -> str:
     """The whole page. Datasets beyond `datasets` appear once any of their runs is recorded;
@@ -397,9 +427,10 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
     shown = tuple(dict.fromkeys((*datasets, *recorded)))
     sections = [INTRO + references() + "\n"]
     for text, group in [(VARIANTS_TEXT, "recipe-variant"), (ABLATION_TEXT, "ablation"), (DATASETS_TEXT, "datasets"),
-                        (LONGER_TEXT, "longer"), (ADDITIONS_TEXT, "additions")]:
+                        (LONGER_TEXT, "longer"), (ADDITIONS_TEXT, "additions"), (CANDIDATES_TEXT, "candidates")]:
         selection = cells(group, shown)
-        verdict = epochs_verdict(entries, seeds) if group == "longer" else ""
+        verdict = {"longer": epochs_verdict(entries, seeds),
+                   "candidates": candidates_verdict(entries, seeds, tuple(dict.fromkeys((ABLATION_DATASET, *shown))))}.get(group, "")
         sections.append(text + table(selection, entries, seeds) + verdict + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
     if tta := tta_table(cells("all", shown), entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")

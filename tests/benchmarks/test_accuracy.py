@@ -12,6 +12,7 @@ from accuracy import main, results_lock
 from accuracy_cells import (
     ABLATIONS,
     ADDITIONS,
+    CANDIDATES,
     FIRST_EPOCHS,
     LONGER,
     RECOMMENDED,
@@ -22,7 +23,7 @@ from accuracy_cells import (
     matching,
     recommended_cell,
 )
-from accuracy_doc import epochs_verdict, render
+from accuracy_doc import candidates_verdict, epochs_verdict, render
 from accuracy_results import merge
 
 from tests.conftest import SHARED_DATA
@@ -66,7 +67,7 @@ def test_datasets_group_is_adrenal_by_default_and_takes_others_on_request() -> N
 def test_all_runs_every_cell_once() -> None:
     every = [cell.name for cell in cells("all")]
     # the shipped recipe on OrganMNIST3D is the longer table's 200-epoch row; on AdrenalMNIST3D two rows of their own
-    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 2 + len(LONGER) + len(ADDITIONS)
+    assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 2 + len(LONGER) + len(ADDITIONS) + 2 * len(CANDIDATES)
 
 
 def test_each_datasets_first_row_is_the_recipe_exactly_as_shipped() -> None:
@@ -116,6 +117,34 @@ def test_additions_group_is_the_full_recipe_then_the_same_recipe_with_one_sectio
     for cell in added:
         base, changed = recipe_of(full), recipe_of(cell)
         assert [section for section in base if changed[section] != base[section]] in (["model"], ["augment"])
+
+
+def test_candidates_group_is_each_datasets_shipped_recipe_then_it_with_one_section_changed() -> None:
+    selection = cells("candidates")
+    assert [c.dataset for c in selection] == ["organmnist3d"] * (1 + len(CANDIDATES)) + ["adrenalmnist3d"] * (1 + len(CANDIDATES))
+    for dataset in ("organmnist3d", "adrenalmnist3d"):
+        shipped, *candidates = [c for c in selection if c.dataset == dataset]
+        assert shipped == recommended_cell(dataset)
+        for cell in candidates:
+            base, changed = recipe_of(shipped), recipe_of(cell)
+            assert [section for section in base if changed[section] != base[section]] in (["model"], ["augment"])
+
+
+def test_a_candidate_joins_only_if_it_wins_on_validation_on_every_dataset() -> None:
+    rows = {d: (f"{d}/vivit-medmnist-200-epochs", f"{d}/vivit-medmnist-with-conv-stem-200-epochs")
+            for d in ("organmnist3d", "adrenalmnist3d")}
+    organ, adrenal = rows["organmnist3d"], rows["adrenalmnist3d"]
+    wins_on_organ = [with_validation(organ[0], s, 0.96, 0.20) for s in (42, 1, 2)] + [
+        with_validation(organ[1], s, 0.98, 0.15) for s in (42, 1, 2)]
+    adrenal_shipped = [with_validation(adrenal[0], s, 0.86, 0.40) for s in (42, 1, 2)]
+    datasets = ("organmnist3d", "adrenalmnist3d")
+    assert candidates_verdict([*wins_on_organ, *adrenal_shipped], [42, 1, 2], datasets) == ""  # adrenal not in yet
+    loses_on_adrenal = [with_validation(adrenal[1], s, 0.85, 0.38) for s in (42, 1, 2)]
+    verdict = candidates_verdict([*wins_on_organ, *adrenal_shipped, *loses_on_adrenal], [42, 1, 2], datasets)
+    assert "adrenalmnist3d: mean val ACC 0.860 against 0.850" in verdict and "stays as it is" in verdict
+    wins_on_adrenal = [with_validation(adrenal[1], s, 0.88, 0.38) for s in (42, 1, 2)]
+    assert "joins the shipped recipe" in candidates_verdict([*wins_on_organ, *adrenal_shipped, *wins_on_adrenal],
+                                                            [42, 1, 2], datasets)
 
 
 def test_only_with_a_cell_name_selects_exactly_that_cell() -> None:
