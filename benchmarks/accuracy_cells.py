@@ -156,6 +156,14 @@ def addition_cell(name: str) -> Cell:
     return changed_recipe_cell(name, *ADDITIONS[name])
 
 
+def every_dataset(datasets: tuple[str, ...]) -> tuple[str, ...]:
+    """OrganMNIST3D, then `datasets` (each once): the datasets of the `datasets` and `candidates` tables."""
+    for dataset in datasets:
+        if dataset not in MEDMNIST_3D:
+            raise ValueError(f"Unknown dataset '{dataset}'; choose from: {', '.join(MEDMNIST_3D)}")
+    return tuple(dict.fromkeys((ABLATION_DATASET, *datasets)))
+
+
 def cells(group: str, datasets: tuple[str, ...] = DEFAULT_DATASETS) -> list[Cell]:
     """The cells of a group (`all`: every group once), in the order of the tables."""
     if group == "recipe-variant":
@@ -166,14 +174,11 @@ def cells(group: str, datasets: tuple[str, ...] = DEFAULT_DATASETS) -> list[Cell
         return [full_recipe_cell("full recipe (100 epochs)")] + [longer_cell(n) for n in LONGER]
     if group == "additions":
         return [full_recipe_cell("full recipe")] + [addition_cell(n) for n in ADDITIONS]
-    if group in ("datasets", "candidates"):
-        for dataset in datasets:
-            if dataset not in MEDMNIST_3D:
-                raise ValueError(f"Unknown dataset '{dataset}'; choose from: {', '.join(MEDMNIST_3D)}")
-        every_dataset = dict.fromkeys((ABLATION_DATASET, *datasets))
-        if group == "datasets":
-            return [cell for d in every_dataset for cell in dataset_cells(d)]
-        return [cell for d in every_dataset for cell in (recommended_cell(d), *(candidate_cell(n, d) for n in CANDIDATES))]
+    if group == "datasets":
+        return [cell for d in every_dataset(datasets) for cell in dataset_cells(d)]
+    if group == "candidates":
+        return [cell for d in every_dataset(datasets)
+                for cell in (recommended_cell(d), *(candidate_cell(n, d) for n in CANDIDATES))]
     if group == "all":
         unique: dict[str, Cell] = {}
         for each in GROUPS:

@@ -388,13 +388,22 @@ def _validation_means(cell: Cell, entries: list[dict[str, Any]], seeds: list[int
             statistics.mean(e["diagnosis"]["curves"]["val_loss_lowest"] for e in finished))
 
 
+def _every_seed_in(means: tuple[int, float, float] | None, seeds: list[int]) -> bool:
+    return means is not None and means[0] >= len(seeds)
+
+
+def _wins_on_validation(changed: tuple[int, float, float], base: tuple[int, float, float]) -> bool:
+    """The rule of the longer and candidates tables: higher mean val ACC and lower mean lowest val loss."""
+    return changed[1] > base[1] and changed[2] < base[2]
+
+
 def epochs_verdict(entries: list[dict[str, Any]], seeds: list[int]) -> str:
     """The longer table's rule applied to its validation figures, once both rows have every seed."""
     first = _validation_means(full_recipe_cell(""), entries, seeds)
     longer = _validation_means(recommended_cell(ABLATION_DATASET), entries, seeds)
-    if not (first and longer) or min(first[0], longer[0]) < len(seeds):
+    if not (_every_seed_in(first, seeds) and _every_seed_in(longer, seeds)):
         return ""
-    wins = longer[1] > first[1] and longer[2] < first[2]
+    wins = _wins_on_validation(longer, first)
     return (f"\n\nThe rule's figures: mean val ACC {first[1]:.3f} at {FIRST_EPOCHS} epochs against {longer[1]:.3f} at "
             f"{SHIPPED_EPOCHS}; mean lowest val loss {first[2]:.4f} against {longer[2]:.4f}. "
             + (f"{SHIPPED_EPOCHS} epochs win on both, so the shipped recipe trains {SHIPPED_EPOCHS}." if wins else
@@ -407,11 +416,11 @@ def candidates_verdict(entries: list[dict[str, Any]], seeds: list[int], datasets
     for name in CANDIDATES:
         pairs = [(dataset, _validation_means(recommended_cell(dataset), entries, seeds),
                   _validation_means(candidate_cell(name, dataset), entries, seeds)) for dataset in datasets]
-        if any(not (shipped and candidate) or min(shipped[0], candidate[0]) < len(seeds) for _, shipped, candidate in pairs):
+        if not all(_every_seed_in(shipped, seeds) and _every_seed_in(candidate, seeds) for _, shipped, candidate in pairs):
             continue
         figures = "; ".join(f"{dataset}: mean val ACC {shipped[1]:.3f} against {candidate[1]:.3f}, mean lowest val loss "
                             f"{shipped[2]:.4f} against {candidate[2]:.4f}" for dataset, shipped, candidate in pairs)
-        wins = all(candidate[1] > shipped[1] and candidate[2] < shipped[2] for _, shipped, candidate in pairs)
+        wins = all(_wins_on_validation(candidate, shipped) for _, shipped, candidate in pairs)
         verdicts.append(f"The rule's figures for `{name}` (shipped, then candidate): {figures}. "
                         + ("It wins on both everywhere, so it joins the shipped recipe." if wins else
                            "It does not win on both everywhere, so the shipped recipe stays as it is."))
@@ -429,8 +438,11 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
     for text, group in [(VARIANTS_TEXT, "recipe-variant"), (ABLATION_TEXT, "ablation"), (DATASETS_TEXT, "datasets"),
                         (LONGER_TEXT, "longer"), (ADDITIONS_TEXT, "additions"), (CANDIDATES_TEXT, "candidates")]:
         selection = cells(group, shown)
-        verdict = {"longer": epochs_verdict(entries, seeds),
-                   "candidates": candidates_verdict(entries, seeds, tuple(dict.fromkeys((ABLATION_DATASET, *shown))))}.get(group, "")
+        verdict = ""
+        if group == "longer":
+            verdict = epochs_verdict(entries, seeds)
+        elif group == "candidates":
+            verdict = candidates_verdict(entries, seeds, tuple(dict.fromkeys(cell.dataset for cell in selection)))
         sections.append(text + table(selection, entries, seeds) + verdict + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
     if tta := tta_table(cells("all", shown), entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")
