@@ -23,6 +23,7 @@ from accuracy_cells import (
     candidate_cell,
     cells,
     dataset_cells,
+    every_dataset,
     full_recipe_cell,
     recommended_cell,
     variant_cell,
@@ -442,7 +443,7 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
         if group == "longer":
             verdict = epochs_verdict(entries, seeds)
         elif group == "candidates":
-            verdict = candidates_verdict(entries, seeds, tuple(dict.fromkeys(cell.dataset for cell in selection)))
+            verdict = candidates_verdict(entries, seeds, every_dataset(shown))
         sections.append(text + table(selection, entries, seeds) + verdict + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
     if tta := tta_table(cells("all", shown), entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")

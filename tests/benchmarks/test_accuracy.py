@@ -88,8 +88,12 @@ def test_rows_trained_before_the_switch_to_200_epochs_pin_their_100() -> None:
 
 
 def with_validation(cell: str, seed: int, accuracy: float, lowest_loss: float) -> dict[str, Any]:
-    return {**entry(cell, seed, 0.9), "val": {"accuracy": accuracy, "auc": 0.99},
-            "diagnosis": {"curves": {"val_loss_lowest": lowest_loss}}}
+    """A finished, diagnosed run whose validation figures are the ones given."""
+    curves = {"train_accuracy_last": 1.0, "val_loss_lowest": lowest_loss, "val_loss_lowest_epoch": 50,
+              "val_loss_last": 1.2 * lowest_loss}
+    test_errors = {"errors": 30, "samples": 300, "left_right_swaps": None, "confusions": [["a", "b", 30]]}
+    return {**entry(cell, seed, 0.9, epochs_run=200, selected_epoch=50), "val": {"accuracy": accuracy, "auc": 0.99},
+            "diagnosis": {"curves": curves, "test_errors": test_errors}}
 
 
 def test_the_epochs_rule_is_applied_to_validation_figures_once_every_seed_of_both_rows_is_in() -> None:
@@ -145,6 +149,21 @@ def test_a_candidate_joins_only_if_it_wins_on_validation_on_every_dataset() -> N
     wins_on_adrenal = [with_validation(adrenal[1], s, 0.88, 0.38) for s in (42, 1, 2)]
     assert "joins the shipped recipe" in candidates_verdict([*wins_on_organ, *adrenal_shipped, *wins_on_adrenal],
                                                             [42, 1, 2], datasets)
+
+
+def test_the_page_states_the_candidates_verdict_under_their_table_once_every_row_has_every_seed() -> None:
+    organ = ("organmnist3d/vivit-medmnist-200-epochs", "organmnist3d/vivit-medmnist-with-conv-stem-200-epochs")
+    adrenal = ("adrenalmnist3d/vivit-medmnist-200-epochs", "adrenalmnist3d/vivit-medmnist-with-conv-stem-200-epochs")
+    entries = [with_validation(row, s, 0.90, 0.30) for row in (organ[0], adrenal[0]) for s in (42, 1, 2)]
+    entries += [with_validation(row, s, 0.95, 0.20) for row in (organ[1], adrenal[1]) for s in (42, 1)]
+    assert "The rule's figures" not in render(entries, [42, 1, 2])
+    entries += [with_validation(row, 2, 0.95, 0.20) for row in (organ[1], adrenal[1])]
+    page = render(entries, [42, 1, 2])
+    verdict_at = page.index("The rule's figures for `with-conv-stem`")
+    last_candidate_row = page.rindex("| vivit-medmnist with a convolutional stem", 0, verdict_at)
+    assert "Commands:" not in page[last_candidate_row:verdict_at]  # right under the table, before its commands
+    assert "organmnist3d: mean val ACC 0.900 against 0.950, mean lowest val loss 0.3000 against 0.2000" in page
+    assert "adrenalmnist3d: mean val ACC 0.900 against 0.950" in page and "joins the shipped recipe" in page
 
 
 def test_only_with_a_cell_name_selects_exactly_that_cell() -> None:
