@@ -166,6 +166,20 @@ def test_the_page_states_the_candidates_verdict_under_their_table_once_every_row
     assert "adrenalmnist3d: mean val ACC 0.900 against 0.950" in page and "joins the shipped recipe" in page
 
 
+def test_the_bars_table_says_a_target_is_met_only_when_every_seeds_mean_reaches_both_figures() -> None:
+    organ = "organmnist3d/vivit-medmnist-200-epochs"
+
+    def bars(entries: list[dict[str, Any]]) -> str:
+        return next(line for line in render(entries, [42, 1, 2]).splitlines() if line.startswith("| organmnist3d |"))
+
+    assert bars([entry(organ, 42, 0.95)]).endswith("| 0.950 | 0.900 | open: 1 of 3 seeds |")
+    short_on_auc = [entry(organ, s, 0.95) for s in (42, 1, 2)]  # entry() gives test AUC 0.9, under 0.997
+    assert bars(short_on_auc).endswith("| not met (AUC short) |")
+    reached = [{**e, "test": {"accuracy": 0.93, "auc": 0.997}} for e in short_on_auc]
+    assert bars(reached).endswith("| 0.930 ± 0.000 | 0.997 ± 0.000 | met |")
+    assert bars([{**reached[0], "test": {"accuracy": 0.90, "auc": 0.997}}, *reached[1:]]).endswith("| not met (ACC short) |")
+
+
 def test_only_with_a_cell_name_selects_exactly_that_cell() -> None:
     every = cells("all")
     for cell in every:
