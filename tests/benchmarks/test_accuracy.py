@@ -19,6 +19,7 @@ from accuracy_cells import (
     SHIPPED_EPOCHS,
     VARIANT_OVERRIDES,
     Cell,
+    candidate_cell,
     cells,
     matching,
     recommended_cell,
@@ -134,10 +135,13 @@ def test_candidates_group_is_each_datasets_shipped_recipe_then_it_with_one_secti
             assert [section for section in base if changed[section] != base[section]] in (["model"], ["augment"])
 
 
+def shipped_and_conv_stem(dataset: str) -> tuple[str, str]:
+    """The names of a dataset's shipped row and its conv-stem candidate row."""
+    return recommended_cell(dataset).name, candidate_cell("with-conv-stem", dataset).name
+
+
 def test_a_candidate_joins_only_if_it_wins_on_validation_on_every_dataset() -> None:
-    rows = {d: (f"{d}/vivit-medmnist-200-epochs", f"{d}/vivit-medmnist-with-conv-stem-200-epochs")
-            for d in ("organmnist3d", "adrenalmnist3d")}
-    organ, adrenal = rows["organmnist3d"], rows["adrenalmnist3d"]
+    organ, adrenal = shipped_and_conv_stem("organmnist3d"), shipped_and_conv_stem("adrenalmnist3d")
     wins_on_organ = [with_validation(organ[0], s, 0.96, 0.20) for s in (42, 1, 2)] + [
         with_validation(organ[1], s, 0.98, 0.15) for s in (42, 1, 2)]
     adrenal_shipped = [with_validation(adrenal[0], s, 0.86, 0.40) for s in (42, 1, 2)]
@@ -152,8 +156,7 @@ def test_a_candidate_joins_only_if_it_wins_on_validation_on_every_dataset() -> N
 
 
 def test_the_page_states_the_candidates_verdict_under_their_table_once_every_row_has_every_seed() -> None:
-    organ = ("organmnist3d/vivit-medmnist-200-epochs", "organmnist3d/vivit-medmnist-with-conv-stem-200-epochs")
-    adrenal = ("adrenalmnist3d/vivit-medmnist-200-epochs", "adrenalmnist3d/vivit-medmnist-with-conv-stem-200-epochs")
+    organ, adrenal = shipped_and_conv_stem("organmnist3d"), shipped_and_conv_stem("adrenalmnist3d")
     entries = [with_validation(row, s, 0.90, 0.30) for row in (organ[0], adrenal[0]) for s in (42, 1, 2)]
     entries += [with_validation(row, s, 0.95, 0.20) for row in (organ[1], adrenal[1]) for s in (42, 1)]
     assert "The rule's figures" not in render(entries, [42, 1, 2])
@@ -167,7 +170,7 @@ def test_the_page_states_the_candidates_verdict_under_their_table_once_every_row
 
 
 def test_the_bars_table_says_a_target_is_met_only_when_every_seeds_mean_reaches_both_figures() -> None:
-    organ = "organmnist3d/vivit-medmnist-200-epochs"
+    organ = recommended_cell("organmnist3d").name
 
     def bars(entries: list[dict[str, Any]]) -> str:
         return next(line for line in render(entries, [42, 1, 2]).splitlines() if line.startswith("| organmnist3d |"))
