@@ -20,7 +20,13 @@ RECIPES = ("keras-seed", RECOMMENDED)
 # shipped recipe pin 200, so they keep meaning what they measured if the recipe changes again.
 FIRST_EPOCHS = 100
 SHIPPED_EPOCHS = 200
-# The datasets the 100-epoch recipe ran on; a dataset added later gets the shipped recipe's row alone.
+# The convolutional stem joined the recipe on 2026-11-30, when it won the candidates table's rule on
+# every dataset over three seeds. Every row trained before then pins the recipe without it
+# (`model.stem_channels=[]`); the rows of the shipped recipe pin the stem, as they pin their epochs.
+NO_STEM = "model.stem_channels=[]"
+SHIPPED_STEM = "model.stem_channels=[8]"
+# The datasets the 100-epoch recipe, and the 200-epoch recipe without the stem, ran on; a dataset added
+# later gets the shipped recipe's row alone.
 FIRST_EPOCHS_DATASETS = ("organmnist3d", "adrenalmnist3d")
 ABLATION_DATASET = "organmnist3d"
 DEFAULT_DATASETS = ("adrenalmnist3d",)
@@ -91,24 +97,37 @@ class Cell:
         return root / self.name / f"seed{seed}"
 
 
-def with_epochs(overrides: tuple[str, ...], epochs: int) -> tuple[str, ...]:
-    """`overrides` with train.epochs pinned, unless they set it themselves (the 60-epoch row)."""
-    if any(override.startswith("train.epochs=") for override in overrides):
-        return overrides
-    return (*overrides, f"train.epochs={epochs}")
+def pinned(overrides: tuple[str, ...], *pins: str) -> tuple[str, ...]:
+    """`overrides` with each `key=value` of `pins` added, unless they set that key themselves
+    (the 60-epoch row sets its epochs, the conv-stem rows their stem)."""
+    added = [pin for pin in pins if not any(o.startswith(pin.split("=")[0] + "=") for o in overrides)]
+    return (*overrides, *added)
+
+
+def before_the_stem(overrides: tuple[str, ...], epochs: int) -> tuple[str, ...]:
+    """The pins of a row trained before the stem joined: its epochs and no stem."""
+    return pinned(overrides, f"train.epochs={epochs}", NO_STEM)
 
 
 def variant_cell(recipe: str, variant: str, dataset: str = ABLATION_DATASET) -> Cell:
     overrides = (f"model.variant={variant}", *VARIANT_OVERRIDES[variant])
     if recipe == RECOMMENDED:
-        overrides = with_epochs(overrides, FIRST_EPOCHS)
+        overrides = before_the_stem(overrides, FIRST_EPOCHS)
     return Cell(f"{dataset}/{recipe}/{variant}", f"{recipe}, {variant}", dataset, recipe, overrides)
 
 
 def recommended_cell(dataset: str) -> Cell:
-    """The recipe as shipped; on OrganMNIST3D it is the `longer` table's 200-epoch row, under its name."""
-    return Cell(f"{dataset}/{RECOMMENDED}-{SHIPPED_EPOCHS}-epochs", f"{RECOMMENDED} on {dataset}", dataset, RECOMMENDED,
-                with_epochs((), SHIPPED_EPOCHS))
+    """The recipe as shipped: the candidates table's conv-stem row, under its name."""
+    return Cell(f"{dataset}/{RECOMMENDED}-with-conv-stem-{SHIPPED_EPOCHS}-epochs", f"{RECOMMENDED} on {dataset}", dataset,
+                RECOMMENDED, pinned((SHIPPED_STEM,), f"train.epochs={SHIPPED_EPOCHS}"))
+
+
+def stemless_cell(dataset: str) -> Cell:
+    """The recipe as it shipped from 2026-11-29 to 2026-11-30 (200 epochs, no stem), the base the
+    candidates were judged against; on OrganMNIST3D it is the `longer` table's 200-epoch row, under its name."""
+    return Cell(f"{dataset}/{RECOMMENDED}-{SHIPPED_EPOCHS}-epochs",
+                f"{RECOMMENDED} without the stem on {dataset}", dataset, RECOMMENDED,
+                before_the_stem((), SHIPPED_EPOCHS))
 
 
 def first_epochs_cell(dataset: str) -> Cell:
@@ -116,20 +135,22 @@ def first_epochs_cell(dataset: str) -> Cell:
     label = f"{RECOMMENDED} at {FIRST_EPOCHS} epochs on {dataset}"
     if dataset == ABLATION_DATASET:
         return full_recipe_cell(label)
-    return Cell(f"{dataset}/{RECOMMENDED}-{FIRST_EPOCHS}-epochs", label, dataset, RECOMMENDED, with_epochs((), FIRST_EPOCHS))
+    return Cell(f"{dataset}/{RECOMMENDED}-{FIRST_EPOCHS}-epochs", label, dataset, RECOMMENDED,
+                before_the_stem((), FIRST_EPOCHS))
 
 
 def dataset_cells(dataset: str) -> list[Cell]:
-    """The `datasets` table's rows of one dataset: the shipped recipe, then the recipe at its first epochs
-    where it ran at them."""
-    return [recommended_cell(dataset)] + ([first_epochs_cell(dataset)] if dataset in FIRST_EPOCHS_DATASETS else [])
+    """The `datasets` table's rows of one dataset: the shipped recipe, then the recipes it replaced
+    (without the stem, then at its first epochs) where they ran."""
+    earlier = [stemless_cell(dataset), first_epochs_cell(dataset)] if dataset in FIRST_EPOCHS_DATASETS else []
+    return [recommended_cell(dataset), *earlier]
 
 
 def candidate_cell(name: str, dataset: str) -> Cell:
-    """The shipped recipe (SHIPPED_EPOCHS epochs) on `dataset` with a candidate's overrides."""
+    """The recipe the candidates were judged against (`stemless_cell`) with a candidate's overrides."""
     what, overrides = CANDIDATES[name]
     return Cell(f"{dataset}/{RECOMMENDED}-{name}-{SHIPPED_EPOCHS}-epochs", f"{RECOMMENDED} {what} on {dataset}",
-                dataset, RECOMMENDED, with_epochs(overrides, SHIPPED_EPOCHS))
+                dataset, RECOMMENDED, before_the_stem(overrides, SHIPPED_EPOCHS))
 
 
 def full_recipe_cell(label: str) -> Cell:
@@ -141,7 +162,7 @@ def full_recipe_cell(label: str) -> Cell:
 def changed_recipe_cell(name: str, what: str, overrides: tuple[str, ...]) -> Cell:
     """The 100-epoch recipe on the ablation dataset with `overrides`: a row of the ablation, longer or additions table."""
     return Cell(f"{ABLATION_DATASET}/{RECOMMENDED}-{name}", what, ABLATION_DATASET, RECOMMENDED,
-                with_epochs(overrides, FIRST_EPOCHS))
+                before_the_stem(overrides, FIRST_EPOCHS))
 
 
 def ablation_cell(ablation: str) -> Cell:
@@ -178,12 +199,12 @@ def cells(group: str, datasets: tuple[str, ...] = DEFAULT_DATASETS) -> list[Cell
         return [cell for d in every_dataset(datasets) for cell in dataset_cells(d)]
     if group == "candidates":
         return [cell for d in every_dataset(datasets)
-                for cell in (recommended_cell(d), *(candidate_cell(n, d) for n in CANDIDATES))]
+                for cell in (stemless_cell(d), *(candidate_cell(n, d) for n in CANDIDATES))]
     if group == "all":
         unique: dict[str, Cell] = {}
         for each in GROUPS:
             for cell in cells(each, datasets):
-                unique.setdefault(cell.name, cell)  # the 100-epoch recipe belongs to five groups, the shipped one to three
+                unique.setdefault(cell.name, cell)  # the 100-epoch recipe belongs to five groups, the stemless 200-epoch one to three
         return list(unique.values())
     raise ValueError(f"Unknown group '{group}'; choose one of: {', '.join((*GROUPS, 'all'))}")
 

@@ -23,6 +23,7 @@ from accuracy_cells import (
     cells,
     matching,
     recommended_cell,
+    stemless_cell,
 )
 from accuracy_doc import candidates_verdict, epochs_verdict, render
 from accuracy_results import merge
@@ -58,27 +59,43 @@ def test_ablation_group_is_the_full_recipe_and_one_cell_per_ingredient() -> None
 
 
 def test_datasets_group_is_adrenal_by_default_and_takes_others_on_request() -> None:
-    assert [c.dataset for c in cells("datasets")] == ["organmnist3d"] * 2 + ["adrenalmnist3d"] * 2
-    # a dataset the 100-epoch recipe never ran on gets the shipped recipe's row alone
-    assert [c.name for c in cells("datasets", ("nodulemnist3d",))][2:] == ["nodulemnist3d/vivit-medmnist-200-epochs"]
+    assert [c.dataset for c in cells("datasets")] == ["organmnist3d"] * 3 + ["adrenalmnist3d"] * 3
+    # a dataset the earlier recipes never ran on gets the shipped recipe's row alone
+    assert cells("datasets", ("nodulemnist3d",))[3:] == [recommended_cell("nodulemnist3d")]
     with pytest.raises(ValueError, match="Unknown dataset 'mnist'"):
         cells("datasets", ("mnist",))
 
 
 def test_all_runs_every_cell_once() -> None:
     every = [cell.name for cell in cells("all")]
-    # the shipped recipe on OrganMNIST3D is the longer table's 200-epoch row; on AdrenalMNIST3D two rows of their own
+    # the shipped recipe is the candidates table's conv-stem row; the stemless 200-epoch recipe on OrganMNIST3D is the
+    # longer table's row, on AdrenalMNIST3D a row of its own beside the 100-epoch one
     assert len(every) == len(set(every)) == 8 + len(ABLATIONS) + 2 + len(LONGER) + len(ADDITIONS) + 2 * len(CANDIDATES)
 
 
-def test_each_datasets_first_row_is_the_recipe_exactly_as_shipped() -> None:
+def test_each_datasets_first_row_is_the_recipe_exactly_as_shipped_then_the_recipes_it_replaced() -> None:
     assert load_recipe(RECOMMENDED).train.epochs == SHIPPED_EPOCHS
     for dataset in ("organmnist3d", "adrenalmnist3d"):
-        shipped, first = [cell for cell in cells("datasets") if cell.dataset == dataset]
-        assert shipped == recommended_cell(dataset)
+        shipped, stemless, first = [cell for cell in cells("datasets") if cell.dataset == dataset]
+        assert shipped == recommended_cell(dataset) and stemless == stemless_cell(dataset)
         assert load_recipe(RECOMMENDED, [f"data.dataset={dataset}", *shipped.overrides]) == load_recipe(
             RECOMMENDED, [f"data.dataset={dataset}"])
-        assert recipe_of(first)["train"]["epochs"] == FIRST_EPOCHS
+        assert recipe_of(shipped)["model"]["stem_channels"] == [8]
+        assert (recipe_of(stemless)["train"]["epochs"], recipe_of(stemless)["model"]["stem_channels"]) == (SHIPPED_EPOCHS, [])
+        assert (recipe_of(first)["train"]["epochs"], recipe_of(first)["model"]["stem_channels"]) == (FIRST_EPOCHS, [])
+
+
+def test_the_shipped_rows_are_the_conv_stem_candidate_rows_they_won_as() -> None:
+    for dataset in ("organmnist3d", "adrenalmnist3d"):
+        shipped, candidate = recommended_cell(dataset), candidate_cell("with-conv-stem", dataset)
+        assert (shipped.name, recipe_of(shipped)) == (candidate.name, recipe_of(candidate))
+
+
+def test_rows_trained_before_the_stem_joined_pin_no_stem_unless_they_try_it() -> None:
+    shipped = {recommended_cell(d).name for d in ("organmnist3d", "adrenalmnist3d")}
+    for cell in cells("all"):
+        if cell.recipe == RECOMMENDED and cell.name not in shipped:
+            assert recipe_of(cell)["model"]["stem_channels"] == ([8] if "conv-stem" in cell.name else []), cell.name
 
 
 def test_rows_trained_before_the_switch_to_200_epochs_pin_their_100() -> None:
@@ -124,20 +141,20 @@ def test_additions_group_is_the_full_recipe_then_the_same_recipe_with_one_sectio
         assert [section for section in base if changed[section] != base[section]] in (["model"], ["augment"])
 
 
-def test_candidates_group_is_each_datasets_shipped_recipe_then_it_with_one_section_changed() -> None:
+def test_candidates_group_is_each_datasets_recipe_they_were_judged_against_then_it_with_one_section_changed() -> None:
     selection = cells("candidates")
     assert [c.dataset for c in selection] == ["organmnist3d"] * (1 + len(CANDIDATES)) + ["adrenalmnist3d"] * (1 + len(CANDIDATES))
     for dataset in ("organmnist3d", "adrenalmnist3d"):
         shipped, *candidates = [c for c in selection if c.dataset == dataset]
-        assert shipped == recommended_cell(dataset)
+        assert shipped == stemless_cell(dataset)
         for cell in candidates:
             base, changed = recipe_of(shipped), recipe_of(cell)
             assert [section for section in base if changed[section] != base[section]] in (["model"], ["augment"])
 
 
 def shipped_and_conv_stem(dataset: str) -> tuple[str, str]:
-    """The names of a dataset's shipped row and its conv-stem candidate row."""
-    return recommended_cell(dataset).name, candidate_cell("with-conv-stem", dataset).name
+    """The names of a dataset's row of the recipe as shipped when the candidates ran, and its conv-stem row."""
+    return stemless_cell(dataset).name, candidate_cell("with-conv-stem", dataset).name
 
 
 def test_a_candidate_joins_only_if_it_wins_on_validation_on_every_dataset() -> None:
@@ -230,7 +247,8 @@ def table_row(page: str, label: str) -> str:
 
 def test_page_shows_mean_and_std_finished_seeds_and_cells_not_run_yet() -> None:
     name = "organmnist3d/vivit-medmnist/spatio_temporal"
-    page = render([entry(name, 42, 0.90), entry(name, 1, 0.92), entry("adrenalmnist3d/vivit-medmnist-200-epochs", 42, 0.8)], [42, 1, 2])
+    page = render([entry(name, 42, 0.90), entry(name, 1, 0.92), entry(recommended_cell("adrenalmnist3d").name, 42, 0.8)],
+                  [42, 1, 2])
     assert "fills in as runs finish" in page
     assert "0.910 ± 0.014" in table_row(page, "vivit-medmnist, spatio_temporal")
     assert "| 2 of 3 |" in table_row(page, "vivit-medmnist, spatio_temporal")
@@ -241,7 +259,7 @@ def test_page_shows_mean_and_std_finished_seeds_and_cells_not_run_yet() -> None:
 
 
 def test_page_counts_only_the_requested_seeds() -> None:
-    page = render([entry("adrenalmnist3d/vivit-medmnist-200-epochs", 7, 0.8)], [42, 1, 2])
+    page = render([entry(recommended_cell("adrenalmnist3d").name, 7, 0.8)], [42, 1, 2])
     assert "not run yet" in table_row(page, "vivit-medmnist on adrenalmnist3d")
 
 
@@ -269,7 +287,7 @@ def test_one_cell_runs_records_and_is_kept_on_a_rerun(tmp_path: Path) -> None:
     assert errors["samples"] == 298 and errors["left_right_swaps"] is None  # the test split; no paired organs
     assert recorded["diagnosis"]["curves"]["val_loss_lowest_epoch"] == 1
     assert recorded["command"].startswith("OMP_NUM_THREADS=1 vivit train --recipe vivit-medmnist --dataset adrenalmnist3d --seed 42")
-    assert "| 1 of 3 |" in table_row(doc.read_text(), "vivit-medmnist on adrenalmnist3d")
+    assert "| 1 of 3 |" in table_row(doc.read_text(), "vivit-medmnist without the stem on adrenalmnist3d")
     assert main(args) == 0  # finished: recorded again, not retrained
     assert metrics.stat().st_mtime == finished_at
     assert len(json.loads(results.read_text())["entries"]) == 1
