@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import shlex
 import statistics
-from dataclasses import dataclass
 from typing import Any
 
 from accuracy_cells import (
@@ -25,51 +24,11 @@ from accuracy_cells import (
     dataset_cells,
     every_dataset,
     full_recipe_cell,
-    recommended_cell,
     stemless_cell,
     variant_cell,
 )
-
-
-@dataclass(frozen=True)
-class Reference:
-    """Published best (MedMNIST v2, Yang et al. 2023, Table 4) and our target, as test ACC / AUC."""
-
-    best_acc: float
-    best_acc_by: str
-    best_auc: float
-    best_auc_by: str
-    target_acc: float
-    target_auc: float
-
-
-REFERENCES = {
-    "organmnist3d": Reference(0.907, "ResNet-18 (3D)", 0.996, "ResNet-18 (3D)", 0.93, 0.997),
-    "adrenalmnist3d": Reference(0.802, "auto-sklearn", 0.839, "ResNet-18 (ACS)", 0.85, 0.88),
-}
-
-
-def mean_std(values: list[float], digits: int = 3) -> str:
-    """'mean ± std' over seeds; one value alone; '–' for none (e.g. top-5 of a binary task)."""
-    if not values:
-        return "–"
-    if len(values) == 1:
-        return f"{values[0]:.{digits}f}"
-    return f"{statistics.mean(values):.{digits}f} ± {statistics.stdev(values):.{digits}f}"
-
-
-def finished_seeds(cell: Cell, entries: list[dict[str, Any]], seeds: list[int], having: str | None = None) -> list[dict[str, Any]]:
-    """The entries of `cell` for the requested seeds, only those holding the field `having` if given."""
-    return [e for e in entries if e["cell"] == cell.name and e["seed"] in seeds and (having is None or having in e)]
-
-
-def _metric(finished: list[dict[str, Any]], split: str, key: str) -> list[float]:
-    return [e[split][key] for e in finished if key in e[split]]
-
-
-def _span(values: list[str]) -> str:
-    distinct = sorted(set(values))
-    return distinct[0] if len(distinct) == 1 else f"{distinct[0]} – {distinct[-1]}"
+from accuracy_figures import finished_seeds, mean_std, metric, span
+from accuracy_targets import references, targets_report
 
 
 def machine_label(machine: dict[str, Any]) -> str:
@@ -83,12 +42,12 @@ def row(cell: Cell, entries: list[dict[str, Any]], seeds: list[int]) -> list[str
     progress = f"{len(finished)} of {len(seeds)}"
     if not finished:
         return [cell.label, "not run yet", "", "", "", "", progress, "", "", "", ""]
-    metrics = [mean_std(_metric(finished, split, key)) for split, key in
+    metrics = [mean_std(metric(finished, split, key)) for split, key in
                [("test", "accuracy"), ("test", "auc"), ("test", "top5"), ("val", "accuracy"), ("val", "auc")]]
     machines = ", ".join(sorted({machine_label(e["machine"]) for e in finished}))
     parameters = ", ".join(f"{p:,}" for p in sorted({e["parameters"] for e in finished}))
     minutes = mean_std([e["train_minutes"] for e in finished], digits=0)
-    return [cell.label, *metrics, progress, parameters, minutes, machines, _span([e["date"] for e in finished])]
+    return [cell.label, *metrics, progress, parameters, minutes, machines, span([e["date"] for e in finished])]
 
 
 HEADER = ["run", "test ACC", "test AUC", "test top-5", "val ACC", "val AUC", "seeds", "parameters",
@@ -109,29 +68,6 @@ def reproduce_command(cell: Cell, seeds: list[int]) -> str:
 
 def commands(selection: list[Cell], seeds: list[int]) -> str:
     return "\n".join(f"- {cell.label}: `{reproduce_command(cell, seeds)}`" for cell in selection)
-
-
-def _target_status(ref: Reference, finished: list[dict[str, Any]], seeds: list[int]) -> str:
-    """Whether the shipped recipe's mean over every requested seed reaches the target, and which figure falls short."""
-    if len(finished) < len(seeds):
-        return f"open: {len(finished)} of {len(seeds)} seeds"
-    short = [name for name, mean, target in (("ACC", statistics.mean(_metric(finished, "test", "accuracy")), ref.target_acc),
-                                             ("AUC", statistics.mean(_metric(finished, "test", "auc")), ref.target_auc))
-             if mean < target]
-    return "met" if not short else "not met (" + " and ".join(short) + " short)"
-
-
-def references(entries: list[dict[str, Any]], seeds: list[int]) -> str:
-    """The bars to beat, our targets, and where the shipped recipe stands against them."""
-    lines = [f"| dataset | best published test ACC | best published test AUC | our target (mean of 3 seeds) | "
-             f"`{RECOMMENDED}` test ACC | `{RECOMMENDED}` test AUC | target |", "|---|---|---|---|---|---|---|"]
-    for name, ref in REFERENCES.items():
-        finished = finished_seeds(recommended_cell(name), entries, seeds)
-        lines.append(f"| {name} | {ref.best_acc:.3f} ({ref.best_acc_by}) | {ref.best_auc:.3f} ({ref.best_auc_by}) | "
-                     f"ACC ≥ {ref.target_acc:.2f}, AUC ≥ {ref.target_auc:.3f} | "
-                     f"{mean_std(_metric(finished, 'test', 'accuracy'))} | {mean_std(_metric(finished, 'test', 'auc'))} | "
-                     f"{_target_status(ref, finished, seeds)} |")
-    return "\n".join(lines)
 
 
 INTRO = f"""# Accuracy: ViViT recipes on 28³ MedMNIST 3D
@@ -252,7 +188,7 @@ def tta_table(selection: list[Cell], entries: list[dict[str, Any]], seeds: list[
             continue
         tta = [e["tta"] for e in finished]
         views = ", ".join(str(v) for v in sorted({t["views"] for t in tta}))
-        values = [mean_std(_metric(source, split, key)) for source, split, key in [
+        values = [mean_std(metric(source, split, key)) for source, split, key in [
             (finished, "test", "accuracy"), (tta, "test", "accuracy"), (finished, "test", "auc"), (tta, "test", "auc"),
             (tta, "val", "accuracy"), (tta, "val", "auc")]]
         lines.append("| " + " | ".join([cell.label, views, *values, f"{len(finished)} of {len(seeds)}"]) + " |")
@@ -302,12 +238,12 @@ def diagnosis_row(label: str, finished: list[dict[str, Any]], seeds: list[int]) 
     rise = [100 * (c["val_loss_last"] / c["val_loss_lowest"] - 1) for c in curves]
     return [
         label,
-        _span([str(e["epochs_run"]) for e in finished]),
+        span([str(e["epochs_run"]) for e in finished]),
         mean_std([c["train_accuracy_last"] for c in curves]),
         mean_std([c["val_loss_lowest_epoch"] for c in curves], digits=0),
         mean_std(rise, digits=0) + " %",
         mean_std([e["selected_epoch"] for e in finished if e.get("selected_epoch") is not None], digits=0),
-        mean_std([e["errors"] for e in errors], digits=0) + f" of {_span([str(e['samples']) for e in errors])}",
+        mean_std([e["errors"] for e in errors], digits=0) + f" of {span([str(e['samples']) for e in errors])}",
         f"{mean_std(swaps, digits=0)} ({_share(sum(swaps), sum(e['errors'] for e in errors))})" if swaps else "–",
         _commonest(diagnoses),
         f"{len(finished)} of {len(seeds)}",
@@ -456,7 +392,7 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries
                                    if e["cell"] in {cell.name for cell in dataset_cells(e["dataset"])}))
     shown = tuple(dict.fromkeys((*datasets, *recorded)))
-    sections = [INTRO + references(entries, seeds) + "\n"]
+    sections = [INTRO + references(entries, seeds) + "\n" + targets_report(cells("all", shown), entries, seeds) + "\n"]
     for text, group in [(VARIANTS_TEXT, "recipe-variant"), (ABLATION_TEXT, "ablation"), (DATASETS_TEXT, "datasets"),
                         (LONGER_TEXT, "longer"), (ADDITIONS_TEXT, "additions"), (CANDIDATES_TEXT, "candidates")]:
         selection = cells(group, shown)
