@@ -27,7 +27,7 @@ from accuracy_cells import (
     stemless_cell,
     variant_cell,
 )
-from accuracy_figures import finished_seeds, mean_std, metric, span
+from accuracy_figures import finished_seeds, mean_std, metric, share, span, val_loss_rise
 from accuracy_targets import references, targets_report
 
 
@@ -216,10 +216,6 @@ DIAGNOSIS_HEADER = ["run", "epochs", "train ACC, last epoch", "val loss lowest a
                     "checkpoint epoch", "test errors", "of which left↔right", "commonest confusion (true → predicted)", "seeds"]
 
 
-def _share(part: int, whole: int) -> str:
-    return f"{part / whole:.0%}" if whole else "–"
-
-
 def _commonest(diagnoses: list[dict[str, Any]]) -> str:
     counts: dict[tuple[str, str], int] = {}
     for true, predicted, count in (c for d in diagnoses for c in d["test_errors"]["confusions"]):
@@ -235,16 +231,15 @@ def diagnosis_row(label: str, finished: list[dict[str, Any]], seeds: list[int]) 
     curves = [d["curves"] for d in diagnoses]
     errors = [d["test_errors"] for d in diagnoses]
     swaps = [e["left_right_swaps"] for e in errors if e["left_right_swaps"] is not None]
-    rise = [100 * (c["val_loss_last"] / c["val_loss_lowest"] - 1) for c in curves]
     return [
         label,
         span([str(e["epochs_run"]) for e in finished]),
         mean_std([c["train_accuracy_last"] for c in curves]),
         mean_std([c["val_loss_lowest_epoch"] for c in curves], digits=0),
-        mean_std(rise, digits=0) + " %",
+        mean_std(val_loss_rise(curves), digits=0) + " %",
         mean_std([e["selected_epoch"] for e in finished if e.get("selected_epoch") is not None], digits=0),
         mean_std([e["errors"] for e in errors], digits=0) + f" of {span([str(e['samples']) for e in errors])}",
-        f"{mean_std(swaps, digits=0)} ({_share(sum(swaps), sum(e['errors'] for e in errors))})" if swaps else "–",
+        f"{mean_std(swaps, digits=0)} ({share(sum(swaps), sum(e['errors'] for e in errors))})" if swaps else "–",
         _commonest(diagnoses),
         f"{len(finished)} of {len(seeds)}",
     ]
@@ -392,7 +387,8 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
     recorded = tuple(dict.fromkeys(e["dataset"] for e in entries
                                    if e["cell"] in {cell.name for cell in dataset_cells(e["dataset"])}))
     shown = tuple(dict.fromkeys((*datasets, *recorded)))
-    sections = [INTRO + references(entries, seeds) + "\n" + targets_report(cells("all", shown), entries, seeds) + "\n"]
+    every_cell = cells("all", shown)
+    sections = [INTRO + references(entries, seeds) + "\n" + targets_report(every_cell, entries, seeds) + "\n"]
     for text, group in [(VARIANTS_TEXT, "recipe-variant"), (ABLATION_TEXT, "ablation"), (DATASETS_TEXT, "datasets"),
                         (LONGER_TEXT, "longer"), (ADDITIONS_TEXT, "additions"), (CANDIDATES_TEXT, "candidates")]:
         selection = cells(group, shown)
@@ -402,12 +398,12 @@ def render(entries: list[dict[str, Any]], seeds: list[int], datasets: tuple[str,
         elif group == "candidates":
             verdict = candidates_verdict(entries, seeds, every_dataset(shown))
         sections.append(text + table(selection, entries, seeds) + verdict + "\n\nCommands:\n\n" + commands(selection, seeds) + "\n")
-    if tta := tta_table(cells("all", shown), entries, seeds):
+    if tta := tta_table(every_cell, entries, seeds):
         sections.append(TTA_TEXT + tta + "\n")
-    if ties := ties_table(cells("all", shown), entries, seeds):
+    if ties := ties_table(every_cell, entries, seeds):
         sections.append(TIES_TEXT + ties + "\n")
-    if diagnosed := diagnosis_table(cells("all", shown), entries, seeds):
+    if diagnosed := diagnosis_table(every_cell, entries, seeds):
         sections.append(DIAGNOSIS_TEXT + diagnosed + "\n")
-    if timed := timing_table(cells("all", shown), timing or {}):
+    if timed := timing_table(every_cell, timing or {}):
         sections.append(TIMING_TEXT + timed + "\n")
     return "\n".join(sections)

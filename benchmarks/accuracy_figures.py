@@ -26,6 +26,15 @@ def metric(finished: list[dict[str, Any]], split: str, key: str) -> list[float]:
     return [e[split][key] for e in finished if key in e[split]]
 
 
+def share(part: int, whole: int) -> str:
+    return f"{part / whole:.0%}" if whole else "–"
+
+
+def val_loss_rise(curves: list[dict[str, Any]]) -> list[float]:
+    """Per run, how far its last val loss ends above its lowest, in percent (over-fitting after the lowest)."""
+    return [100 * (c["val_loss_last"] / c["val_loss_lowest"] - 1) for c in curves]
+
+
 def span(values: list[str]) -> str:
     distinct = sorted(set(values))
     return distinct[0] if len(distinct) == 1 else f"{distinct[0]} – {distinct[-1]}"
