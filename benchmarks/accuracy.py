@@ -149,14 +149,15 @@ def add_tta(run_dir: Path, args: argparse.Namespace) -> None:
     """Test-time augmentation figures of a finished run whose recipe trains with flips, once,
     kept apart from its single-view figures (`vivit evaluate --tta`, on val and test)."""
     from vivit.data.augment import AugmentConfig
-    from vivit.training.run_dir import load_run_recipe
+    from vivit.training.run_dir import RunDir
 
-    flips = AugmentConfig.from_dict(load_run_recipe(run_dir).augment).flips
+    run = RunDir(run_dir)
+    flips = AugmentConfig.from_dict(run.recipe().augment).flips
     if not any(flips.values()):
         return
     env = {**os.environ, **({"OMP_NUM_THREADS": str(args.threads)} if args.threads else {})}
     for split in ("val", "test"):
-        if not (run_dir / "evaluation" / f"{split}-tta.json").is_file():
+        if run.read_evaluation(f"{split}-tta") is None:
             command = [*EVALUATE, str(run_dir), "--split", split, "--tta"] + (["--data-dir", args.data_dir] if args.data_dir else [])
             subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
 

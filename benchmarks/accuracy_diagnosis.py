@@ -7,14 +7,13 @@ where a target is missed, for what the curves show; these are the few numbers th
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from vivit.data.registry import MEDMNIST_3D
-from vivit.reporting.run_files import read_history
+from vivit.training.run_dir import RunDir
 
 
 def curves(run_dir: Path) -> dict[str, Any]:
@@ -25,7 +24,7 @@ def curves(run_dir: Path) -> dict[str, Any]:
     lowest near the last epoch means training stopped while it still helped (under-training), and a
     last value well above its lowest means the model over-fitted after that epoch.
     """
-    history = read_history(run_dir)
+    history = RunDir(run_dir).read_history()
     losses = history["val/loss"]
     lowest = int(np.nanargmin(losses))  # the first epoch of a tie
     return {
@@ -39,7 +38,7 @@ def curves(run_dir: Path) -> dict[str, Any]:
 def errors_on_test_split(run_dir: Path, left_right_pairs: tuple[tuple[int, int], ...]) -> dict[str, Any]:
     """Errors of the tested checkpoint, how many take a left organ for its right twin (or the reverse),
     and every confusion that happened, commonest first, from the confusion matrix (rows true, columns predicted)."""
-    document = json.loads((run_dir / "evaluation" / "test.json").read_text())
+    document = RunDir(run_dir).read_evaluation("test")
     matrix, names = document["confusion_matrix"], document["class_names"]
     classes = range(len(matrix))
     confusions = sorted(([names[i], names[j], matrix[i][j]] for i in classes for j in classes if i != j and matrix[i][j]),
@@ -54,7 +53,7 @@ def errors_on_test_split(run_dir: Path, left_right_pairs: tuple[tuple[int, int],
 
 def diagnosis(run_dir: Path, dataset: str) -> dict[str, Any]:
     """{"diagnosis": {"curves", "test_errors"}} of a finished run; {} when it has no test evaluation."""
-    if not (run_dir / "evaluation" / "test.json").is_file():
+    if RunDir(run_dir).read_evaluation("test") is None:
         return {}
     pairs = MEDMNIST_3D[dataset].left_right_pairs
     return {"diagnosis": {"curves": curves(run_dir), "test_errors": errors_on_test_split(run_dir, pairs)}}

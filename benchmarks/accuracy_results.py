@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from accuracy_cells import Cell
 from accuracy_diagnosis import diagnosis
 from harness import cpu_name
@@ -21,7 +20,7 @@ from reselect_ties import FIRST_METRICS, verdict
 from seeded_runs import read_metrics, training_minutes
 
 from vivit.models import ViViTConfig, build_model
-from vivit.reporting.run_files import read_history
+from vivit.training.run_dir import RunDir
 
 # Written into each run directory when this script starts or resumes it.
 RUN_RECORD = "benchmark.json"
@@ -49,14 +48,14 @@ def write_run_record(run_dir: Path, command: str, extra_overrides: list[str], th
 
 def parameter_count(run_dir: Path) -> int:
     """Parameters of the model the run trained, built from its config.yaml (on the meta device: no memory)."""
-    resolved = yaml.safe_load((run_dir / "config.yaml").read_text())["resolved_model"]
+    resolved = RunDir(run_dir).read_config()["resolved_model"]
     with torch.device("meta"):
         model = build_model(ViViTConfig(**resolved))
     return sum(p.numel() for p in model.parameters())
 
 
 def _epochs_run(run_dir: Path) -> int:
-    return len(read_history(run_dir)["epoch"])
+    return len(RunDir(run_dir).read_history()["epoch"])
 
 
 def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
@@ -64,7 +63,7 @@ def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
     metrics = read_metrics(run_dir)
     record_path = run_dir / RUN_RECORD
     record = json.loads(record_path.read_text()) if record_path.is_file() else {}
-    finished = datetime.datetime.fromtimestamp((run_dir / "metrics.json").stat().st_mtime, datetime.timezone.utc)
+    finished = datetime.datetime.fromtimestamp(RunDir(run_dir).metrics_path.stat().st_mtime, datetime.timezone.utc)
     return {
         "cell": cell.name,
         "dataset": cell.dataset,
@@ -90,10 +89,10 @@ def entry(cell: Cell, seed: int, run_dir: Path, command: str) -> dict[str, Any]:
 
 def _tta(run_dir: Path) -> dict[str, Any]:
     """{"tta": {"views", "val", "test"}} once `vivit evaluate --tta` has run on both splits, else {}."""
-    files = {split: run_dir / "evaluation" / f"{split}-tta.json" for split in ("val", "test")}
-    if not all(path.is_file() for path in files.values()):
+    run = RunDir(run_dir)
+    documents = {split: run.read_evaluation(f"{split}-tta") for split in ("val", "test")}
+    if any(document is None for document in documents.values()):
         return {}
-    documents = {split: json.loads(path.read_text()) for split, path in files.items()}
     tta = {split: {k: round(v, 6) for k, v in doc.items() if k in METRICS} for split, doc in documents.items()}
     return {"tta": {"views": len(documents["test"]["tta"]), **tta}}
 

@@ -31,7 +31,7 @@ from accuracy_cells import GROUPS, Cell, cells, matching
 from accuracy_results import TIMING_RESULTS, machine
 from seeded_runs import train_arguments, train_or_resume
 
-from vivit.reporting.run_files import read_history
+from vivit.training.run_dir import RunDir
 from vivit.training.recipe import load_recipe
 
 DEFAULT_RESULTS = Path(__file__).resolve().parent / "results" / TIMING_RESULTS
@@ -55,7 +55,7 @@ def cpu_busy(seconds: float = 2.0) -> float:
 
 def seconds_per_epoch(run_dir: Path) -> float:
     """The median of the epochs after the first; the first pays for start-up and warm-up."""
-    seconds = [float(s) for s in read_history(run_dir)["epoch_seconds"]]
+    seconds = [float(s) for s in RunDir(run_dir).read_history()["epoch_seconds"]]
     return statistics.median(seconds[1:] if len(seconds) > 1 else seconds)
 
 

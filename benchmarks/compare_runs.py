@@ -14,16 +14,16 @@ import argparse
 from pathlib import Path
 
 from vivit.errors import ConfigError
-from vivit.reporting.run_files import read_history_rows, read_metrics
+from vivit.training.run_dir import RunDir
 
 METRICS = ("train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/top5", "val/auc")
 
 
 def history(run: Path) -> dict[int, dict[str, float]]:
-    path = run / "history.csv"
-    if not path.is_file():
-        raise ConfigError(f"{path} does not exist; give a run directory that has trained at least one epoch")
-    return {int(row["epoch"]): {k: row[k] for k in METRICS if k in row} for row in read_history_rows(run)}
+    run_dir = RunDir(run)
+    if not run_dir.history_path.is_file():
+        raise ConfigError(f"{run_dir.history_path} does not exist; give a run directory that has trained at least one epoch")
+    return {int(row["epoch"]): {k: row[k] for k in METRICS if k in row} for row in run_dir.read_history_rows()}
 
 
 def main() -> None:
@@ -41,7 +41,7 @@ def main() -> None:
     for metric in METRICS:
         diff = max(abs(a[e][metric] - b[e][metric]) for e in common)
         print(f"| {metric} | {diff:.2e} | {a[common[-1]][metric]:.4f} | {b[common[-1]][metric]:.4f} |")
-    finals = [read_metrics(run) for run in (args.run_a, args.run_b)]
+    finals = [RunDir(run).read_metrics() for run in (args.run_a, args.run_b)]
     if all(finals):
         tests = [final.get("test", {}) for final in finals]
         for key in ("accuracy", "top5", "auc"):

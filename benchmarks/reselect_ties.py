@@ -28,9 +28,8 @@ import sys
 from pathlib import Path
 
 from vivit.checkpoints import publish, resolve_checkpoint
-from vivit.reporting.run_files import read_history_rows, read_metrics
-from vivit.training.run import write_final_metrics
-from vivit.training.run_dir import load_bundle, load_run_recipe
+from vivit.training.run_dir import METRICS_FILE, RunDir, load_bundle
+from vivit.training.run_evaluation import write_final_metrics
 from vivit.training.selection import best_epoch
 
 FIRST_METRICS = "metrics-first-of-ties.json"
@@ -38,17 +37,17 @@ FIRST_EVALUATION = "evaluation-first-of-ties"
 
 
 def finished_runs(roots: list[Path]) -> list[Path]:
-    return sorted({metrics.parent for root in roots for metrics in root.rglob("metrics.json")})
+    return sorted({metrics.parent for root in roots for metrics in root.rglob(METRICS_FILE)})
 
 
 def verdict(run_dir: Path) -> tuple[str, int | None, int | None]:
     """("kept" | "last" | "lost" | "not selected by a metric", epoch kept, epoch the rule picks)."""
-    recipe = load_run_recipe(run_dir)
-    select = recipe.train.select
-    kept = read_metrics(run_dir).get("epoch")
+    run = RunDir(run_dir)
+    select = run.recipe().train.select
+    kept = run.read_metrics().get("epoch")
     if select == "last":
         return "not selected by a metric", kept, kept
-    rows = read_history_rows(run_dir)
+    rows = run.read_history_rows()
     picked = best_epoch(select, rows)
     if picked == kept:
         return "kept", kept, picked
@@ -59,9 +58,9 @@ def verdict(run_dir: Path) -> tuple[str, int | None, int | None]:
 
 def repoint_best_to_last(run_dir: Path, data_dir: str | None) -> None:
     """`best` becomes the last epoch's validated weights; the first rule's results are set aside."""
-    recipe = load_run_recipe(run_dir, data_dir)
-    checkpoints = run_dir / "checkpoints"
-    last = resolve_checkpoint(checkpoints / "last")
+    run = RunDir(run_dir)
+    recipe = run.recipe(data_dir)
+    last = resolve_checkpoint(run.checkpoint_dir("last"))
     config = json.loads((last / "config.json").read_text())
     config.pop("trainer_state_sha256", None)
     config["select"] = recipe.train.select
@@ -72,13 +71,13 @@ def repoint_best_to_last(run_dir: Path, data_dir: str | None) -> None:
         (directory / "config.json").write_text(json.dumps(config, indent=2) + "\n")
 
     bundle = load_bundle(recipe)  # before moving anything: a data error leaves the run as it was
-    shutil.copy2(run_dir / "metrics.json", run_dir / FIRST_METRICS)
+    shutil.copy2(run.metrics_path, run_dir / FIRST_METRICS)
     shutil.rmtree(run_dir / FIRST_EVALUATION, ignore_errors=True)
-    shutil.copytree(run_dir / "evaluation", run_dir / FIRST_EVALUATION)
-    for tta in (run_dir / "evaluation").glob("*-tta.json"):
+    shutil.copytree(run.evaluation_dir, run_dir / FIRST_EVALUATION)
+    for tta in run.evaluation_dir.glob("*-tta.json"):
         tta.unlink()
-    publish(checkpoints, "best", f"{config['epoch']:04d}", write)
-    write_final_metrics(recipe, bundle, run_dir)
+    publish(run.checkpoints, "best", f"{config['epoch']:04d}", write)
+    write_final_metrics(run, recipe, bundle)
 
 
 def main(argv: list[str] | None = None) -> int:

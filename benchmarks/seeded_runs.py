@@ -13,14 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from vivit.reporting import run_files
+from vivit.training.run_dir import RunDir
 
 TRAIN = [sys.executable, "-m", "vivit.cli.main", "train"]
 
 
 def is_finished(run_dir: Path) -> bool:
     """metrics.json is written last, after the selected checkpoint was tested."""
-    return (run_dir / "metrics.json").is_file()
+    return RunDir(run_dir).is_finished()
 
 
 def train_arguments(recipe: str, dataset: str, seed: int, overrides: list[str], data_dir: str | None = None) -> list[str]:
@@ -41,7 +41,7 @@ def train_or_resume(
     """
     if is_finished(run_dir):
         return
-    if (run_dir / "checkpoints" / "last").exists():
+    if RunDir(run_dir).checkpoint_dir("last").exists():
         command = [*TRAIN, "--resume", str(run_dir)] + (["--data-dir", data_dir] if data_dir else [])
     else:
         command = [*TRAIN, *arguments, "--out", str(run_dir)]
@@ -59,12 +59,13 @@ def train_or_resume(
 
 def read_metrics(run_dir: Path) -> dict[str, Any]:
     """{"checkpoint", "epoch", "val": {...}, "test": {...}} of the checkpoint train.select picked."""
-    metrics = run_files.read_metrics(run_dir)
+    run = RunDir(run_dir)
+    metrics = run.read_metrics()
     if metrics is None:
-        raise FileNotFoundError(f"{run_dir / 'metrics.json'} does not exist: the run has not finished")
+        raise FileNotFoundError(f"{run.metrics_path} does not exist: the run has not finished")
     return metrics
 
 
 def training_minutes(run_dir: Path) -> float:
     """Minutes spent in epochs (each with its validation pass), summed from history.csv."""
-    return float(run_files.read_history(run_dir)["epoch_seconds"].sum()) / 60
+    return float(RunDir(run_dir).read_history()["epoch_seconds"].sum()) / 60

@@ -45,7 +45,7 @@ def install(maybe_die: Any) -> None:
     import lightning.pytorch as pl
 
     from vivit import checkpoints
-    from vivit.training import callbacks
+    from vivit.training.run_dir import RunDir
 
     save_file = checkpoints.save_file
 
@@ -75,15 +75,15 @@ def install(maybe_die: Any) -> None:
 
     checkpoints.os.replace = swap  # the os module: patched for this process only
 
-    write_history = callbacks.write_history
+    write_history = RunDir.write_history
 
-    def history(path: Path, rows: Any) -> None:
-        staging = path.with_suffix(".csv.tmp")
+    def history(self: RunDir, rows: Any) -> None:
+        staging = self.history_path.with_suffix(".csv.tmp")
         staging.write_text("epoch,train/loss\n1,0.5\n")
         maybe_die("history", staging)
-        write_history(path, rows)
+        write_history(self, rows)
 
-    callbacks.write_history = history
+    RunDir.write_history = history  # type: ignore[method-assign]
 
 
 if __name__ == "__main__":

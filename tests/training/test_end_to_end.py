@@ -65,6 +65,20 @@ def test_evaluate_prints_a_table_and_writes_json(adrenal_run: Path, capsys: pyte
     assert np.array(document["confusion_matrix"]).sum() == 298
 
 
+def test_evaluate_rewrites_the_evaluation_training_wrote_byte_for_byte(tmp_path: Path) -> None:
+    run_dir = tmp_path / "run"
+    assert main(["train", *SMALL_SYNTHETIC, "--epochs", "1", "--out", str(run_dir)]) == 0
+    written_by_training = {split: (run_dir / "evaluation" / f"{split}.json").read_bytes() for split in ("val", "test")}
+    for split in ("val", "test"):
+        assert main(["evaluate", str(run_dir), "--split", split, "--json", str(tmp_path / f"{split}.json")]) == 0
+        assert (run_dir / "evaluation" / f"{split}.json").read_bytes() == written_by_training[split]
+        assert (tmp_path / f"{split}.json").read_bytes() == written_by_training[split]
+    document = json.loads(written_by_training["test"])
+    assert list(document)[:4] == ["checkpoint", "epoch", "split", "class_names"]
+    assert (document["checkpoint"], document["epoch"], document["split"]) == ("last", 1, "test")
+    assert {"accuracy", "auc", "loss", "per_class_accuracy", "confusion_matrix"} <= set(document)
+
+
 def test_predict_names_classes_for_a_volume_and_a_stack(adrenal_run: Path, tmp_path: Path, capsys) -> None:
     from tests.conftest import SHARED_DATA
 

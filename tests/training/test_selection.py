@@ -6,6 +6,7 @@ import math
 from pathlib import Path
 
 from vivit.training.callbacks import RunRecorder
+from vivit.training.run_dir import RunDir
 from vivit.training.selection import Candidate, best_epoch, is_better
 
 
@@ -43,13 +44,21 @@ def test_the_first_maximum_of_a_long_tie_is_no_longer_kept() -> None:
     assert best_epoch("val/accuracy", history) == 100
 
 
-def test_a_resumed_recorder_keeps_its_best_and_finds_the_loss_old_trainer_states_lack(tmp_path: Path) -> None:
-    recorder = RunRecorder(tmp_path, "val/accuracy", {}, epochs=10, verbose=False)
-    recorder.load_state_dict({"best_score": 0.9, "best_epoch": 2, "rows": [row(1, 0.5, 1.0), row(2, 0.9, 0.4)]})
+def test_a_resumed_recorder_keeps_its_best_and_breaks_later_ties_on_its_loss(tmp_path: Path) -> None:
+    recorder = RunRecorder(RunDir(tmp_path), "val/accuracy", {}, epochs=10, verbose=False)
+    recorder.load_state_dict(
+        {"best_score": 0.9, "best_epoch": 2, "best_loss": 0.4, "rows": [row(1, 0.5, 1.0), row(2, 0.9, 0.4)]}
+    )
     assert recorder.best == Candidate(2, 0.9, 0.4)
     assert not recorder._update_best({"val/accuracy": 0.9, "val/loss": 0.5}, epoch=2)  # epoch 3 ties, worse loss
     assert recorder._update_best({"val/accuracy": 0.9, "val/loss": 0.3}, epoch=3)  # epoch 4 ties, better loss
     assert recorder.state_dict()["best_epoch"] == 4 and recorder.state_dict()["best_loss"] == 0.3
-    fresh = RunRecorder(tmp_path, "val/accuracy", {}, epochs=10, verbose=False)
+    fresh = RunRecorder(RunDir(tmp_path), "val/accuracy", {}, epochs=10, verbose=False)
     fresh.load_state_dict(recorder.state_dict())
     assert fresh.best == recorder.best
+
+
+def test_a_recorder_that_selects_the_last_epoch_resumes_with_no_best(tmp_path: Path) -> None:
+    recorder = RunRecorder(RunDir(tmp_path), "last", {}, epochs=10, verbose=False)
+    recorder.load_state_dict({"best_score": None, "best_epoch": None, "best_loss": None, "rows": [row(1, 0.5, 1.0)]})
+    assert recorder.best is None and recorder.rows == [row(1, 0.5, 1.0)]

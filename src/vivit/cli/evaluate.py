@@ -1,9 +1,9 @@
-"""`vivit evaluate RUN_DIR`: metrics of a run's checkpoint on a split, as a table and JSON."""
+"""`vivit evaluate RUN_DIR`: metrics of a run's checkpoint on a split, as a table and JSON
+(`training/run_evaluation.py` evaluates and writes RUN_DIR/evaluation/SPLIT.json)."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import Any
 
@@ -22,33 +22,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from vivit.checkpoints import load_model, resolve_checkpoint
-    from vivit.data.augment import AugmentConfig
-    from vivit.errors import ConfigError
-    from vivit.evaluation.evaluate import evaluate_model
-    from vivit.evaluation.tta import flip_views
-    from vivit.training.run_dir import load_bundle, load_run_recipe, write_json
+    from vivit.training.run_dir import RunDir, load_bundle, write_json
+    from vivit.training.run_evaluation import evaluate_run
 
-    recipe = load_run_recipe(args.run_dir, data_dir=args.data_dir)
-    choice = args.checkpoint or ("last" if recipe.train.select == "last" else "best")
-    checkpoint = resolve_checkpoint(args.run_dir / "checkpoints" / choice)
-    model = load_model(checkpoint)
+    run_dir = RunDir(args.run_dir)
+    recipe = run_dir.recipe(data_dir=args.data_dir)
     bundle = load_bundle(recipe)
-    if args.split not in bundle.splits:
-        raise ConfigError(f"Dataset {bundle.name} has no '{args.split}' split")
-    if args.tta:
-        model = flip_views(model, AugmentConfig.from_dict(recipe.augment), bundle, args.run_dir.name)
-    metrics = evaluate_model(model, bundle.splits[args.split], bundle.num_classes, recipe.data.eval_batch_size)
-    document = {"checkpoint": choice, "split": args.split, "class_names": list(bundle.class_names), **metrics}
-    name, title = args.split, args.split
-    if args.tta:
-        document["tta"] = [list(view) for view in model.views]
-        name, title = f"{args.split}-tta", f"{args.split}, TTA over {len(model.views)} views"
-    (args.run_dir / "evaluation").mkdir(exist_ok=True)
-    write_json(args.run_dir / "evaluation" / f"{name}.json", document)
+    document = evaluate_run(run_dir, recipe, bundle, [args.split], checkpoint=args.checkpoint, tta=args.tta)[args.split]
     if args.json:
         write_json(args.json, document)
-    print(format_table(title, metrics, list(bundle.class_names)))
+    title = f"{args.split}, TTA over {len(document['tta'])} views" if args.tta else args.split
+    print(format_table(title, document, list(bundle.class_names)))
     return 0
 
 
@@ -60,10 +44,10 @@ def format_table(split: str, metrics: dict[str, Any], class_names: list[str]) ->
     return "\n".join(lines)
 
 
-def print_metrics_file(path: Path) -> None:
-    if not path.exists():
+def print_metrics(metrics: dict[str, Any] | None) -> None:
+    """metrics.json as a table: val and test figures of the checkpoint the run kept."""
+    if metrics is None:
         return
-    metrics = json.loads(path.read_text())
     print(f"checkpoint: {metrics.get('checkpoint')} (epoch {metrics.get('epoch')})")
     print(f"{'split':<6}" + "".join(f"{k:>10}" for k in ("accuracy", "top5", "auc", "loss")))
     for split in ("val", "test"):

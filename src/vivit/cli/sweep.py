@@ -6,13 +6,10 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from vivit.cli.train import FLAG_KEYS
+from vivit.cli.train import add_training_arguments, overrides_from
 
 if TYPE_CHECKING:
     from vivit.sweeps.study import SweepSettings
-
-# The types of `vivit train`'s shorthand flags; any flag not listed here is text.
-INT_FLAGS = ("size", "batch_size", "epochs", "seed", "devices", "num_nodes")
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -22,7 +19,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Run trials of a recipe with keys drawn from a search space; every trial is a run directory. "
         "Processes given the same --storage and --study share one study; rerunning a stopped sweep continues it.",
     )
-    parser.add_argument("--recipe", default="keras-seed", help="shipped recipe name or YAML path (default keras-seed)")
+    add_training_arguments(parser)  # every `vivit train` flag, passed through to each trial
     parser.add_argument("--space", type=Path, help="search space YAML (default: the shipped vivit/sweeps/spaces/default.yaml)")
     parser.add_argument("--trials", type=int, required=True, help="trials the study should hold, finished or pruned, in all")
     parser.add_argument("--storage", help="SQLAlchemy URL of the study (default sqlite:///runs/sweeps.db)")
@@ -32,9 +29,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--timeout", type=float, help="seconds after which a worker starts no new trial")
     parser.add_argument("--heartbeat", type=int, default=20, help="seconds between trial heartbeats; a trial silent for twice as long is failed and retried")
     parser.add_argument("--out", type=Path, help="folder of the trials, best recipe and report (default runs/sweeps/<study>)")
-    for name in FLAG_KEYS:  # every `vivit train` shorthand, passed through to each trial
-        flag = "--" + name.replace("_", "-")
-        parser.add_argument(flag, type=int if name in INT_FLAGS else str, help=f"as in `vivit train` ({FLAG_KEYS[name]})")
     parser.add_argument("overrides", nargs="*", metavar="key=value", help="recipe overrides applied to every trial")
     parser.set_defaults(func=run)
 
@@ -46,7 +40,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def settings_from(args: argparse.Namespace) -> SweepSettings:
-    from vivit.cli.train import overrides_from
     from vivit.sweeps.space import load_space
     from vivit.sweeps.study import DEFAULT_STORAGE, SweepSettings
     from vivit.training.recipe import load_recipe

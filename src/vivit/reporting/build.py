@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from vivit.checkpoints import load_model, resolve_checkpoint
+from vivit.checkpoints import load_model
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
 from vivit.models import ViViT
@@ -22,9 +22,8 @@ from vivit.reporting.attention_maps import token_attention, tokens_to_voxels
 from vivit.reporting.html import ClassRow, Page, Picture, SampleCard, render
 from vivit.reporting.metrics import confusion_matrix, one_vs_rest_roc, per_class_scores
 from vivit.reporting.predictions import SplitPredictions, pick_samples, predict_split
-from vivit.reporting.run_files import read_history, read_metrics
 from vivit.training.recipe import Recipe
-from vivit.training.run_dir import CONFIG_FILE, load_bundle, load_run_recipe
+from vivit.training.run_dir import RunDir, load_bundle
 
 REPORT_DIR = "report"
 ATTENTION_SAMPLES = 4
@@ -47,9 +46,11 @@ class ReportSettings:
 
 def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> Path:
     """Write RUN_DIR/report/index.html and the images beside it; return the page's path."""
-    recipe = load_run_recipe(run_dir, data_dir=settings.data_dir)
-    choice = "last" if recipe.train.select == "last" else "best"
-    model = load_model(resolve_checkpoint(run_dir / "checkpoints" / choice))
+    run = RunDir(run_dir)
+    recipe = run.recipe(data_dir=settings.data_dir)
+    selected = run.selected_checkpoint(recipe.train.select)
+    choice = selected.name
+    model = load_model(selected.path)
     bundle = load_bundle(recipe)
     if settings.split not in bundle.splits:
         raise ConfigError(f"Dataset {bundle.name} has no '{settings.split}' split; choose one of: {', '.join(bundle.splits)}")
@@ -64,12 +65,12 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
         title=f"{recipe.name} on {bundle.name}",
         subtitle=f"run {run_dir.resolve().name}, {settings.split} split, checkpoint '{choice}'",
         facts=facts(recipe, bundle, model, choice),
-        metrics=headline_metrics(run_dir, settings.split, predictions),
-        recipe_text=(run_dir / CONFIG_FILE).read_text(),
+        metrics=headline_metrics(run, settings.split, predictions),
+        recipe_text=run.config_text(),
         samples=[sample_card(out, split.images[i], predictions, int(i), class_names) for i in chosen],
         samples_note=samples_note(settings, len(chosen), len(split)),
         class_rows=class_rows,
-        curves=training_curves(run_dir, out),
+        curves=training_curves(run, out),
         confusion=confusion,
         roc=roc,
         attention=[
@@ -109,9 +110,9 @@ def facts(recipe: Recipe, bundle: DatasetBundle, model: ViViT, checkpoint: str) 
     ]
 
 
-def headline_metrics(run_dir: Path, split: str, predictions: SplitPredictions) -> dict[str, dict[str, float]]:
+def headline_metrics(run: RunDir, split: str, predictions: SplitPredictions) -> dict[str, dict[str, float]]:
     """metrics.json's val and test rows; the shown split computed here if the file lacks it."""
-    saved = read_metrics(run_dir) or {}
+    saved = run.read_metrics() or {}
     rows = {name: saved[name] for name in ("val", "test") if isinstance(saved.get(name), dict)}
     if split not in rows:
         accuracy = float((predictions.predicted == predictions.labels).mean())
@@ -191,8 +192,8 @@ def class_results(
     return rows, confusion_png, roc_png
 
 
-def training_curves(run_dir: Path, out: Path) -> Picture | None:
-    history = read_history(run_dir)
+def training_curves(run: RunDir, out: Path) -> Picture | None:
+    history = run.read_history()
     if history is None:
         return None
     return png(plots.plot_training_curves(history, out / "curves.png"), "training curves")

@@ -13,7 +13,6 @@ worker to look marks it FAIL after the grace period and enqueues its parameters 
 from __future__ import annotations
 
 import hashlib
-import json
 import multiprocessing
 import random
 import time
@@ -197,6 +196,7 @@ def objective(settings: SweepSettings, trial: Any) -> float:
     from vivit.sweeps.pruning import PruneOnValidation
     from vivit.training.recipe import apply_overrides, build_recipe
     from vivit.training.run import train
+    from vivit.training.run_dir import RunDir
 
     try:
         _claim_check(trial.study, trial.number, settings.trials)
@@ -220,7 +220,7 @@ def objective(settings: SweepSettings, trial: Any) -> float:
     if pruning.pruned_at is not None:
         raise optuna.TrialPruned(f"pruned at epoch {pruning.pruned_at}")
     section, _, name = settings.metric.partition("/")
-    return float(json.loads((run_dir / "metrics.json").read_text())[section][name])
+    return float(RunDir(run_dir).read_metrics()[section][name])
 
 
 def worker_seed(settings: SweepSettings, index: int, trials_so_far: int) -> int:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import csv
-import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,12 +15,10 @@ from lightning.pytorch.callbacks import Checkpoint
 
 from vivit.checkpoints import file_sha256, publish, save_model
 from vivit.errors import CheckpointError
+from vivit.training.run_dir import HISTORY_COLUMNS, RunDir
 from vivit.training.selection import Candidate, candidate, is_better
 
 TRAINER_STATE = "trainer_state.ckpt"
-HISTORY_COLUMNS = (
-    "epoch", "train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/top5", "val/auc", "lr", "epoch_seconds",
-)
 
 
 class RunRecorder(Checkpoint):
@@ -33,8 +29,8 @@ class RunRecorder(Checkpoint):
     weight-averaging callback (so it keeps the EMA weights that were validated).
     """
 
-    def __init__(self, run_dir: Path, select: str, info: dict[str, Any], epochs: int, verbose: bool = True) -> None:
-        self.run_dir = run_dir
+    def __init__(self, run: RunDir, select: str, info: dict[str, Any], epochs: int, verbose: bool = True) -> None:
+        self.run = run
         self.epochs = epochs
         self.verbose = verbose
         self.select = select  # "last" or a validation metric
@@ -52,21 +48,14 @@ class RunRecorder(Checkpoint):
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         self.rows = list(state_dict["rows"])
-        epoch, score = state_dict["best_epoch"], state_dict["best_score"]
-        if epoch is None or score is None:
-            self.best = None
-            return
-        # Trainer states written before ties were broken by the loss lack it: history has it.
-        loss = state_dict.get("best_loss")
-        if loss is None:
-            loss = next((r.get("val/loss", math.nan) for r in self.rows if r["epoch"] == epoch), math.nan)
-        self.best = Candidate(epoch, score, loss)
+        epoch, score, loss = state_dict["best_epoch"], state_dict["best_score"], state_dict["best_loss"]
+        self.best = None if epoch is None else Candidate(epoch, score, loss)
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # A run killed after its checkpoint but before history.csv was rewritten resumes with
         # the rows its trainer state kept: write them now, even if no epoch is left to train.
         if self.rows and trainer.is_global_zero:
-            write_history(self.run_dir / "history.csv", self.rows)
+            self.run.write_history(self.rows)
 
     def on_train_epoch_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         import time
@@ -99,7 +88,7 @@ class RunRecorder(Checkpoint):
     def _write(self, trainer: pl.Trainer, pl_module: pl.LightningModule, epoch: int, improved: bool) -> None:
         weights = self._validated or {k: v.detach().cpu() for k, v in pl_module.model.state_dict().items()}
         tag = f"{epoch + 1:04d}"
-        checkpoints = self.run_dir / "checkpoints"
+        checkpoints = self.run.checkpoints
         # Every rank takes part in saving the trainer state (Lightning's barrier); rank 0 writes it.
         checkpoints.mkdir(parents=True, exist_ok=True)
         staged_state = checkpoints / f".{TRAINER_STATE}.{tag}.tmp"
@@ -120,19 +109,20 @@ class RunRecorder(Checkpoint):
             publish(checkpoints, "last", tag, write_last)
         finally:
             staged_state.unlink(missing_ok=True)  # moved into last/ on success; debris on failure
-        with _failure_named("history.csv", self.run_dir, self.run_dir / "history.csv.tmp"):
-            write_history(self.run_dir / "history.csv", self.rows)
+        with _failure_named(self.run.history_path.name, self.run.path):
+            self.run.write_history(self.rows)
         if self.verbose:
             print(format_row(self.rows[-1], self.epochs), flush=True)
 
 
 @contextmanager
-def _failure_named(what: str, where: Path, partial: Path) -> Iterator[None]:
+def _failure_named(what: str, where: Path, partial: Path | None = None) -> Iterator[None]:
     """A full disk (or any write error) while saving `what`: remove the partial file, say so in one line."""
     try:
         yield
     except (OSError, RuntimeError) as error:  # torch.save reports a full disk as RuntimeError
-        partial.unlink(missing_ok=True)
+        if partial is not None:
+            partial.unlink(missing_ok=True)
         reason = getattr(error, "strerror", None) or str(error).strip().splitlines()[0]
         raise CheckpointError(
             f"Could not write {what} in {where} ({reason}); the previous checkpoints are untouched, "
@@ -145,13 +135,3 @@ def format_row(row: dict[str, Any], epochs: int) -> str:
     parts = [f"epoch {row['epoch']}/{epochs}"]
     parts += [f"{key} {row[key]:.4f}" for key in HISTORY_COLUMNS[1:-2] if key in row]
     return "  ".join(parts + [f"({row['epoch_seconds']:.1f} s)"])
-
-
-def write_history(path: Path, rows: list[dict[str, Any]]) -> None:
-    """Rewrite history.csv whole, through a temporary file, so it is never half-written."""
-    staging = path.with_suffix(".csv.tmp")
-    with open(staging, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
-        writer.writeheader()
-        writer.writerows(rows)
-    os.replace(staging, path)

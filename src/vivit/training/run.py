@@ -1,12 +1,5 @@
-"""Train a recipe into a run directory, resume one, and write its final metrics.
-
-A run directory holds:
-    config.yaml        the fully resolved recipe, the model config and the dataset
-    history.csv        one row per epoch
-    checkpoints/last/  model.safetensors, config.json, trainer_state.ckpt (to resume)
-    checkpoints/best/  model.safetensors, config.json (when train.select is a metric)
-    metrics.json       val and test metrics of the checkpoint that train.select picks
-"""
+"""Train a recipe into a run directory (`training/run_dir.py` owns its layout), resume one,
+and evaluate the checkpoint it keeps."""
 
 from __future__ import annotations
 
@@ -14,24 +7,21 @@ import datetime
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
 
 import lightning.pytorch as pl
-import yaml
 from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging
-from lightning.pytorch.loggers import CSVLogger
+from lightning.pytorch.loggers import Logger
 
-from vivit.checkpoints import load_model, resolve_checkpoint, verified_trainer_state
+from vivit.checkpoints import verified_trainer_state
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
-from vivit.evaluation.evaluate import evaluate_model
-from vivit.evaluation.metrics import scalars
 from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
 from vivit.training.module import ViViTClassifier
 from vivit.training.preflight import check_batch_fits
 from vivit.training.recipe import Recipe
-from vivit.training.run_dir import CONFIG_FILE, dataset_summary, load_bundle, load_run_recipe, write_json
+from vivit.training.run_dir import RunDir, dataset_summary, load_bundle
+from vivit.training.run_evaluation import write_final_metrics
 
 
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
@@ -39,11 +29,11 @@ def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
     return root / f"{recipe.name}-{Path(str(recipe.data.dataset)).name}-seed{recipe.train.seed}-{stamp}"
 
 
-def prepare_run_dir(run_dir: Path) -> None:
+def prepare_run_dir(run: RunDir) -> None:
     """Refuse to train over a run that already holds checkpoints: saved work is never lost."""
-    if (run_dir / "checkpoints").exists():
-        raise ConfigError(f"{run_dir} already holds a run; resume it with --resume {run_dir} or choose another --out")
-    run_dir.mkdir(parents=True, exist_ok=True)
+    if run.holds_checkpoints():
+        raise ConfigError(f"{run.path} already holds a run; resume it with --resume {run.path} or choose another --out")
+    run.path.mkdir(parents=True, exist_ok=True)
 
 
 def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.Callback] | None = None) -> Path:
@@ -55,23 +45,24 @@ def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
-    prepare_run_dir(run_dir)
-    resolved = {**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)}
-    (run_dir / CONFIG_FILE).write_text(yaml.safe_dump(resolved, sort_keys=False))
-    return _fit(recipe, bundle, run_dir, resume_from=None, extra_callbacks=extra_callbacks)
+    run = RunDir(run_dir)
+    prepare_run_dir(run)
+    run.write_config({**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)})
+    return _fit(recipe, bundle, run, resume_from=None, extra_callbacks=extra_callbacks)
 
 
 def resume(run_dir: Path, data_dir: str | None = None) -> Path:
     """Continue a killed run from its last checkpoint; a finished run is only re-evaluated."""
-    recipe = load_run_recipe(run_dir, data_dir)
-    state = verified_trainer_state(run_dir / "checkpoints" / "last", TRAINER_STATE)  # the only pickle we load
+    run = RunDir(run_dir)
+    recipe = run.recipe(data_dir)
+    state = verified_trainer_state(run.checkpoint_dir("last"), TRAINER_STATE)  # the only pickle we load
     bundle = load_bundle(recipe)
     check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))
-    return _fit(recipe, bundle, run_dir, resume_from=state)
+    return _fit(recipe, bundle, run, resume_from=state)
 
 
 def _fit(
-    recipe: Recipe, bundle: DatasetBundle, run_dir: Path, resume_from: Path | None, extra_callbacks: list[pl.Callback] | None = None
+    recipe: Recipe, bundle: DatasetBundle, run: RunDir, resume_from: Path | None, extra_callbacks: list[pl.Callback] | None = None
 ) -> Path:
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
@@ -82,7 +73,7 @@ def _fit(
         module.model.compile()
     # One line per epoch is ours to print; Lightning's banners and tips only add noise.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = make_trainer(recipe, run_dir, bundle, extra_callbacks)
+    trainer = make_trainer(recipe, run, bundle, extra_callbacks)
     with warnings.catch_warnings():
         # Our loaders are plain iterables with no workers by design.
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -93,16 +84,22 @@ def _fit(
         warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
         trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
     if trainer.is_global_zero:
-        write_final_metrics(recipe, bundle, run_dir)
-    return run_dir
+        write_final_metrics(run, recipe, bundle)
+    return run.path
+
+
+def make_logger(run: RunDir) -> Logger | bool:
+    """Lightning's logger: none, since `RunRecorder` writes the epoch's figures to history.csv
+    (an optional logger, TensorBoard for one, would be built here)."""
+    return False
 
 
 def make_trainer(
-    recipe: Recipe, run_dir: Path, bundle: DatasetBundle, extra_callbacks: list[pl.Callback] | None = None
+    recipe: Recipe, run: RunDir, bundle: DatasetBundle, extra_callbacks: list[pl.Callback] | None = None
 ) -> pl.Trainer:
     train = recipe.train
     info = {"class_names": list(bundle.class_names), "dataset": bundle.name, "recipe": recipe.name}
-    callbacks: list[pl.Callback] = [RunRecorder(run_dir, train.select, info, epochs=train.epochs)]
+    callbacks: list[pl.Callback] = [RunRecorder(run, train.select, info, epochs=train.epochs)]
     if train.ema_decay:
         callbacks.append(EMAWeightAveraging(decay=train.ema_decay))
     if train.early_stopping_patience:
@@ -121,26 +118,9 @@ def make_trainer(
         precision=recipe.resolved_precision(),
         gradient_clip_val=recipe.optim.grad_clip,
         callbacks=callbacks,
-        logger=CSVLogger(run_dir, name="logs", version=""),
+        logger=make_logger(run),
         num_sanity_val_steps=0,
         enable_progress_bar=False,
         enable_model_summary=False,
-        default_root_dir=run_dir,
+        default_root_dir=run.path,
     )
-
-
-def write_final_metrics(recipe: Recipe, bundle: DatasetBundle, run_dir: Path) -> dict[str, Any]:
-    """Evaluate the selected checkpoint on val and test; write metrics.json and evaluation/*.json."""
-    choice = "last" if recipe.train.select == "last" else "best"
-    checkpoint = resolve_checkpoint(run_dir / "checkpoints" / choice)
-    model = load_model(checkpoint)
-    result: dict[str, Any] = {"checkpoint": choice, "epoch": model.checkpoint_info.get("epoch")}
-    (run_dir / "evaluation").mkdir(exist_ok=True)
-    for split in ("val", "test"):
-        if split not in bundle.splits:
-            continue
-        full = evaluate_model(model, bundle.splits[split], bundle.num_classes, recipe.data.eval_batch_size)
-        result[split] = scalars(full)
-        write_json(run_dir / "evaluation" / f"{split}.json", {"checkpoint": choice, "class_names": list(bundle.class_names), **full})
-    write_json(run_dir / "metrics.json", result)
-    return result

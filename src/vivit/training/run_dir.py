@@ -1,47 +1,217 @@
-"""Reading and writing a run directory's plain files, without Lightning.
+"""A run directory: the one owner of its layout and of the plain files in it.
 
-Kept apart from `run.py` so that evaluating or reporting a run does not pay for
-importing the training stack.
+    config.yaml               the fully resolved recipe, the model config and the dataset
+    history.csv               one row per epoch
+    checkpoints/last/         model.safetensors, config.json, trainer_state.ckpt (to resume)
+    checkpoints/best/         model.safetensors, config.json (when train.select is a metric)
+    metrics.json              val and test metrics of the checkpoint that train.select picks
+    evaluation/<split>.json   every metric of that checkpoint on a split (<split>-tta.json with TTA)
+
+Nothing else opens these files by path. Lightning is not imported here, so that
+evaluating, reporting or predicting from a run does not pay for the training stack.
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import yaml
 
+from vivit.checkpoints import resolve_checkpoint
 from vivit.data.datasets import load_dataset
 from vivit.data.types import DatasetBundle
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, DataError
 from vivit.training.recipe import Recipe, build_recipe
 
 CONFIG_FILE = "config.yaml"
+HISTORY_FILE = "history.csv"
+METRICS_FILE = "metrics.json"
+EVALUATION_DIR = "evaluation"
+CHECKPOINTS_DIR = "checkpoints"
+HISTORY_COLUMNS = (
+    "epoch", "train/loss", "train/accuracy", "val/loss", "val/accuracy", "val/top5", "val/auc", "lr", "epoch_seconds",
+)
+CHECKPOINT_NAMES = ("best", "last")
+
+
+def selected_checkpoint_name(select: str, override: str | None = None) -> str:
+    """The checkpoint `train.select = select` picks: `last`, or `best` by a validation metric."""
+    if override is not None:
+        if override not in CHECKPOINT_NAMES:
+            raise ConfigError(f"Unknown checkpoint '{override}'; choose one of: {', '.join(CHECKPOINT_NAMES)}")
+        return override
+    return "last" if select == "last" else "best"
+
+
+@dataclass(frozen=True)
+class SelectedCheckpoint:
+    name: str  # "last" or "best"
+    path: Path
+
+
+@dataclass(frozen=True)
+class RunDir:
+    path: Path
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    @property
+    def config_path(self) -> Path:
+        return self.path / CONFIG_FILE
+
+    @property
+    def history_path(self) -> Path:
+        return self.path / HISTORY_FILE
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.path / METRICS_FILE
+
+    @property
+    def evaluation_dir(self) -> Path:
+        return self.path / EVALUATION_DIR
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.path / CHECKPOINTS_DIR
+
+    def evaluation_path(self, name: str) -> Path:
+        """evaluation/<name>.json, `name` a split, `-tta` appended for TTA figures."""
+        return self.evaluation_dir / f"{name}.json"
+
+    def checkpoint_dir(self, name: str) -> Path:
+        return self.checkpoints / name
+
+    # config.yaml
+    def holds_checkpoints(self) -> bool:
+        return self.checkpoints.exists()
+
+    def write_config(self, resolved: dict[str, Any]) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        write_text_atomic(self.config_path, yaml.safe_dump(resolved, sort_keys=False))
+
+    def config_text(self) -> str:
+        """config.yaml as written, for a reader to see the whole recipe."""
+        self._require_config()
+        return self.config_path.read_text()
+
+    def read_config(self) -> dict[str, Any]:
+        """config.yaml as data: the recipe, `resolved_model` and `dataset`."""
+        return yaml.safe_load(self.config_text())
+
+    def recipe(self, data_dir: str | None = None) -> Recipe:
+        """The recipe the run was trained with; `data_dir` replaces where its dataset files are."""
+        saved = {k: v for k, v in self.read_config().items() if k not in ("resolved_model", "dataset")}
+        if data_dir is not None:
+            saved["data"] = {**saved.get("data", {}), "data_dir": data_dir}
+        return build_recipe(saved)
+
+    def _require_config(self) -> None:
+        if not self.config_path.exists():
+            raise ConfigError(f"{self.path} is not a run directory ({CONFIG_FILE} is missing)")
+
+    # history.csv
+    def write_history(self, rows: list[dict[str, Any]]) -> None:
+        """Rewrite history.csv whole, through a temporary file, so it is never half-written."""
+        staging = self.history_path.with_suffix(".csv.tmp")
+        try:
+            with open(staging, "w", newline="") as handle:
+                writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+                writer.writeheader()
+                writer.writerows(rows)
+            os.replace(staging, self.history_path)
+        except OSError:
+            staging.unlink(missing_ok=True)  # a full disk leaves no partial file behind
+            raise
+
+    def read_history(self) -> dict[str, np.ndarray] | None:
+        """history.csv as column -> float array (NaN where a value is empty); None if absent."""
+        path = self.history_path
+        if not path.exists():
+            return None
+        with open(path, newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        if not rows:
+            return None
+        try:
+            return {column: np.array([float(row[column] or "nan") for row in rows]) for column in rows[0]}
+        except ValueError as error:
+            raise DataError(f"{path} holds a value that is not a number ({error}); the run's history is corrupt") from None
+
+    def read_history_rows(self) -> list[dict[str, float]]:
+        """history.csv as one {column: value} per epoch, leaving out empty values (a metric not
+        measured that epoch); [] if absent. The shape the selection rule replays."""
+        history = self.read_history()
+        if history is None:
+            return []
+        epochs = len(next(iter(history.values())))
+        return [{column: float(values[i]) for column, values in history.items() if not np.isnan(values[i])}
+                for i in range(epochs)]
+
+    # metrics.json
+    def is_finished(self) -> bool:
+        """metrics.json is written last, after the selected checkpoint was tested."""
+        return self.metrics_path.is_file()
+
+    def write_metrics(self, metrics: dict[str, Any]) -> None:
+        write_json(self.metrics_path, metrics)
+
+    def read_metrics(self) -> dict[str, Any] | None:
+        """metrics.json (val and test metrics of the selected checkpoint); None if absent."""
+        path = self.metrics_path
+        if not path.exists():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise DataError(f"{path} is not valid JSON ({error}); rewrite it with `vivit train --resume {self.path}`") from None
+
+    # evaluation/<name>.json
+    def write_evaluation(self, name: str, document: dict[str, Any]) -> Path:
+        self.evaluation_dir.mkdir(exist_ok=True)
+        path = self.evaluation_path(name)
+        write_json(path, document)
+        return path
+
+    def read_evaluation(self, name: str) -> dict[str, Any] | None:
+        """evaluation/<name>.json; None if absent."""
+        path = self.evaluation_path(name)
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text())
+        except json.JSONDecodeError as error:
+            raise DataError(f"{path} is not valid JSON ({error}); rewrite it with `vivit evaluate {self.path}`") from None
+
+    # checkpoints/
+    def selected_checkpoint(self, select: str, override: str | None = None) -> SelectedCheckpoint:
+        """The checkpoint `train.select` picks (or `override`: "best" or "last"), checked to exist."""
+        name = selected_checkpoint_name(select, override)
+        return SelectedCheckpoint(name, resolve_checkpoint(self.checkpoint_dir(name)))
+
+
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write `data` as indented JSON through a temporary file, so `path` is never half-written."""
+    write_text_atomic(path, json.dumps(data, indent=2))
+
+
+def write_text_atomic(path: Path, text: str) -> None:
+    staging = path.with_name(path.name + ".tmp")
+    staging.write_text(text)
+    os.replace(staging, path)
 
 
 def load_bundle(recipe: Recipe) -> DatasetBundle:
     data = recipe.data
     return load_dataset(data.dataset, size=data.size, data_dir=data.data_dir, **data.options)
-
-
-def load_run_recipe(run_dir: Path, data_dir: str | None = None) -> Recipe:
-    """The recipe a run was trained with, from its config.yaml."""
-    config_path = run_dir / CONFIG_FILE
-    if not config_path.exists():
-        raise ConfigError(f"{run_dir} is not a run directory ({CONFIG_FILE} is missing)")
-    saved = yaml.safe_load(config_path.read_text())
-    saved = {k: v for k, v in saved.items() if k not in ("resolved_model", "dataset")}
-    if data_dir is not None:
-        saved["data"] = {**saved.get("data", {}), "data_dir": data_dir}
-    return build_recipe(saved)
-
-
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    staging = path.with_suffix(".json.tmp")
-    staging.write_text(json.dumps(data, indent=2))
-    os.replace(staging, path)
 
 
 def dataset_summary(bundle: DatasetBundle) -> dict[str, Any]:
