@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import ast
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -110,3 +112,12 @@ def test_no_module_but_run_dir_names_a_run_directorys_files(root: str) -> None:
         if path != owner and (names := {s for s in _string_constants(path) if s in owned or s.split("/")[0] in owned})
     }
     assert offenders == {}
+
+
+def test_reading_and_evaluating_a_run_imports_no_lightning() -> None:
+    code = (
+        "import sys, vivit.training.run_dir, vivit.training.run_evaluation, vivit.reporting.build, vivit.cli.evaluate; "
+        "print('lightning.pytorch' in sys.modules)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "False"

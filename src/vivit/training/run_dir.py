@@ -51,12 +51,16 @@ def selected_checkpoint_name(select: str, override: str | None = None) -> str:
 
 @dataclass(frozen=True)
 class SelectedCheckpoint:
+    """A run's checkpoint directory and the name a report or a document gives it."""
+
     name: str  # "last" or "best"
     path: Path
 
 
 @dataclass(frozen=True)
 class RunDir:
+    """The run directory at `path`: where each of its files is, and how each is read and written."""
+
     path: Path
 
     @property
