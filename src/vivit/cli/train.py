@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--recipe", default="keras-seed", help="shipped recipe name or YAML path (default keras-seed)")
     parser.add_argument("--dataset", help="MedMNIST 3D name, synthetic-shapes/-motion, a video folder or an .npz")
-    parser.add_argument("--size", type=int, help="MedMNIST cube side: 28 or 64")
+    parser.add_argument("--size", type=int, help="side of a sample: MedMNIST cube (28 or 64), video frame (default 112)")
     parser.add_argument("--model", help="model preset (see `vivit models`)")
     parser.add_argument("--variant", help="spatio_temporal, factorised_encoder, factorised_self_attention, factorised_dot_product")
     parser.add_argument("--epochs", type=int)

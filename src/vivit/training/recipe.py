@@ -30,11 +30,12 @@ class DataSettings:
 
     `dataset` is anything `vivit.data.datasets.load_dataset` takes (a MedMNIST 3D name,
     `synthetic-shapes`/`synthetic-motion`, a video folder, a MedMNIST-format .npz);
-    `options` go to its loader (e.g. `{num_frames: 16, size: 112}` for a video folder).
+    `options` go to its loader (e.g. `{num_frames: 16, sampling: dense}` for a video folder).
     """
 
     dataset: str = "organmnist3d"
-    size: int = 28
+    # The side of a sample: MedMNIST cube (28 or 64), video frame; None: the dataset's own.
+    size: int | None = None
     data_dir: str | None = None
     batch_size: int = 32
     eval_batch_size: int = 128
@@ -229,6 +230,8 @@ def _check(recipe: Recipe) -> None:
         raise ConfigError(f"Unknown train.kernel_init '{recipe.train.kernel_init}'; choose one of: inflate, central")
     if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
         raise ConfigError("train.epochs and data.batch_size must be at least 1")
+    if recipe.data.size is not None and recipe.data.size < 1:
+        raise ConfigError(f"data.size must be at least 1 (or null for the dataset's own), got {recipe.data.size}")
     if recipe.train.limit_train_batches is not None and recipe.train.limit_train_batches < 1:
         raise ConfigError(f"train.limit_train_batches must be at least 1 (or null for every batch), got {recipe.train.limit_train_batches}")
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from vivit.data.datasets import load_dataset
+from vivit.data.datasets import load_dataset, sample_size
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
 from vivit.training.recipe import Recipe, build_recipe
@@ -23,7 +23,8 @@ CONFIG_FILE = "config.yaml"
 
 def load_bundle(recipe: Recipe) -> DatasetBundle:
     data = recipe.data
-    return load_dataset(data.dataset, size=data.size, data_dir=data.data_dir, **data.options)
+    size, options = sample_size(data.dataset, data.size, data.options)
+    return load_dataset(data.dataset, size=size, data_dir=data.data_dir, **options)
 
 
 def load_run_recipe(run_dir: Path, data_dir: str | None = None) -> Recipe:
