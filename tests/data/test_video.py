@@ -232,7 +232,7 @@ def test_audio_only_file_names_the_file(tmp_path):
         frame.sample_rate = 8000
         for packet in [*stream.encode(frame), *stream.encode()]:
             container.mux(packet)
-    assert_one_line_error_naming(path, "has no video stream", lambda: decode_clip(path, 4, 32))
+    assert_one_line_error_naming(path, "is a 'wav' file, not a video container", lambda: decode_clip(path, 4, 32))
 
 
 @needs_real_clips

@@ -19,6 +19,7 @@ import yaml
 from vivit.errors import ConfigError
 from vivit.models import ViViTConfig, preset_config
 from vivit.validation import check_fields
+from vivit.yaml_text import load_yaml
 
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine", "multistep")
@@ -169,9 +170,9 @@ def read_recipe_file(name_or_path: str) -> dict[str, Any]:
     else:
         raise ConfigError(f"Unknown recipe '{name_or_path}'; choose one of: {', '.join(shipped_recipes())}, or give a YAML path")
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"Recipe {name_or_path} is not valid YAML: {str(error).splitlines()[0]}") from None
+        data = load_yaml(text) or {}
+    except (yaml.YAMLError, ValueError) as error:
+        raise ConfigError(f"Recipe {name_or_path} is not valid YAML: {_first_line(error)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"Recipe {name_or_path} must be a mapping of sections, got {type(data).__name__}")
     return data
@@ -251,8 +252,16 @@ def _bare_keys() -> dict[str, str]:
     return {name: dotted[0] for name, dotted in owners.items() if len(dotted) == 1}
 
 
+def _first_line(error: Exception) -> str:
+    """A YAML error's problem and where, in one line ('... ; line 3, column 5')."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem or error.context} (line {mark.line + 1}, column {mark.column + 1})"
+    return str(error).splitlines()[0]
+
+
 def parse_value(text: str) -> Any:
-    value = yaml.safe_load(text)
+    value = load_yaml(text)
     if isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string
         try:
             return float(value)
@@ -275,8 +284,12 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         section, _, name = dotted.partition(".")
         if section not in (*SECTIONS, "model", "augment"):
             raise ConfigError(f"Unknown recipe section '{section}' in '{item}'; valid: data, model, optim, train, augment")
+        try:
+            value = parse_value(text)
+        except (yaml.YAMLError, ValueError) as error:
+            raise ConfigError(f"Override '{item}' has a value that is not valid YAML: {_first_line(error)}") from None
         result.setdefault(section, {})
-        result[section] = {**result[section], name: parse_value(text)}
+        result[section] = {**result[section], name: value}
     return result
 
 
