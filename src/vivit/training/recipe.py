@@ -81,7 +81,7 @@ class TrainSettings:
     ema_decay: float | None = None
     compile: bool = False
     # Lightning precision ("32-true", "bf16-mixed", ...); "auto" is bf16 autocast on a GPU
-    # that supports it and full fp32 elsewhere.
+    # that supports it and on a CPU with bf16 matrix instructions, full fp32 elsewhere.
     precision: str = "auto"
     # Which weights are tested: "last", or the best epoch by a validation metric ("val/auc").
     select: str = "last"
@@ -125,12 +125,17 @@ class Recipe:
         return _plain(dataclasses.asdict(self))
 
     def resolved_precision(self) -> str:
+        """`train.precision`, with "auto" made concrete for the accelerator this run will use."""
         if self.train.precision != "auto":
             return self.train.precision
         import torch
 
-        on_bf16_gpu = self.train.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-        return "bf16-mixed" if on_bf16_gpu else "32-true"
+        from vivit.hardware import cpu_has_fast_bf16
+
+        gpu = self.train.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+        if gpu:
+            return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
+        return "bf16-mixed" if cpu_has_fast_bf16() else "32-true"
 
     def model_config(self, num_classes: int, input_shape: tuple[int, int, int, int]) -> ViViTConfig:
         """The model for data of `input_shape` (C, T, H, W) with `num_classes` classes."""
