@@ -17,3 +17,8 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
         pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
     return SHARED_DATA
+
+
+# One suite, the same numbers on every CPU: `precision: auto` would pick bf16 autocast on a
+# processor with bf16 instructions and fp32 on others. The bf16 path has its own tests.
+os.environ.setdefault("VIVIT_CPU_BF16", "0")

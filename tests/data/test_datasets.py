@@ -63,9 +63,10 @@ def test_a_folder_is_handed_to_the_video_folder_loader(
     fake_video = types.ModuleType("vivit.data.video")
     fake_video.load_video_folder = lambda path, **options: calls.append((path, options)) or "bundle"
     monkeypatch.setitem(sys.modules, "vivit.data.video", fake_video)
+    monkeypatch.setenv("VIVIT_CACHE_DIR", str(tmp_path / "cache"))
     assert load_dataset(tmp_path, num_frames=8, data_dir=tmp_path / "data") == "bundle"
-    # The decode cache is on by default, in the data folder.
-    assert calls == [(tmp_path, {"num_frames": 8, "cache_dir": tmp_path / "data" / "video-cache"})]
+    # Frames of 112² unless told; the decode cache is in the user cache, never beside the data.
+    assert calls == [(tmp_path, {"num_frames": 8, "size": 112, "cache_dir": tmp_path / "cache" / "video-cache"})]
 
 
 def test_an_unknown_name_lists_the_valid_ones() -> None:

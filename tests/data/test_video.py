@@ -232,7 +232,7 @@ def test_audio_only_file_names_the_file(tmp_path):
         frame.sample_rate = 8000
         for packet in [*stream.encode(frame), *stream.encode()]:
             container.mux(packet)
-    assert_one_line_error_naming(path, "has no video stream", lambda: decode_clip(path, 4, 32))
+    assert_one_line_error_naming(path, "is a 'wav' file, not a video container", lambda: decode_clip(path, 4, 32))
 
 
 @needs_real_clips
@@ -420,3 +420,36 @@ def test_an_unreadable_cache_entry_is_decoded_again(tmp_path, clips):
     cache.entry(clips["five"], settings).write_bytes(b"not an array")
     clip = cache.get_or_create(clips["five"], settings, lambda: np.ones((3, 2, 4, 4), np.uint8))
     assert clip.shape == (3, 2, 4, 4) and np.load(cache.entry(clips["five"], settings)).sum() == 96
+
+
+# --- a video folder as a recipe names it -------------------------------------------------------
+
+def recipe_bundle(folder: Path, *overrides: str):
+    from vivit.training.recipe import load_recipe
+    from vivit.training.run_dir import load_bundle
+
+    return load_bundle(load_recipe("keras-seed", [f"data.dataset={folder}", *overrides]))
+
+
+def test_the_frame_size_of_a_video_folder_is_data_size(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIVIT_CACHE_DIR", str(tmp_path / "cache"))
+    assert recipe_bundle(folder, "data.size=16", "data.options={num_frames: 4}").input_shape == (3, 4, 16, 16)
+    # As the loader calls it, too: the user guide's spelling.
+    assert recipe_bundle(folder, "data.options={num_frames: 4, size: 24}").input_shape == (3, 4, 24, 24)
+    with pytest.raises(ConfigError, match=r"given twice \(data.size=16, data.options.size=24\)"):
+        recipe_bundle(folder, "data.size=16", "data.options={num_frames: 4, size: 24}")
+
+
+def test_the_decode_cache_is_written_to_the_user_cache_not_beside_the_videos(folder, tmp_path, monkeypatch):
+    monkeypatch.setenv("VIVIT_CACHE_DIR", str(tmp_path / "cache"))
+    before = sorted(p.relative_to(folder) for p in folder.rglob("*"))
+    recipe_bundle(folder, "data.size=16", "data.options={num_frames: 4}", f"data.data_dir={folder}")
+    assert sorted(p.relative_to(folder) for p in folder.rglob("*")) == before
+    assert list((tmp_path / "cache" / "video-cache").iterdir())
+
+
+def test_a_folder_too_small_for_its_split_fractions_says_how_many_videos_it_needs(tmp_path):
+    small = write_class_folders(tmp_path / "small", per_class=3)
+    with pytest.raises(DataError, match=r"small leaves the val split empty.*add videos to each class \(4 or more"):
+        list_videos(small)
+    assert set(list_videos(small, split_fractions=(0.7, 0.3, 0.0)).splits) == {"train", "val"}

@@ -29,6 +29,8 @@ def test_two_workers_share_one_sqlite_study_and_the_best_recipe_trains(tmp_path:
     for trial in done:  # every trial is a normal run directory
         assert (Path(trial.user_attrs["run_dir"]) / "config.yaml").exists()
     assert "best recipe:" in out
+    for trial in done:  # each trial's epoch lines open with the trial and what it tries
+        assert f"== trial {trial.number} (of 4): optim.lr={trial.params['optim.lr']:.4g}, " in out
     assert (tmp_path / "parallel" / "report" / "index.html").exists()
     best = tmp_path / "parallel" / "best-recipe.yaml"
     recipe = yaml.safe_load(best.read_text())
@@ -75,3 +77,12 @@ def test_a_report_of_an_unknown_study_names_the_known_ones(tmp_path: Path) -> No
     result = vivit_cli("sweep-report", "nope", "--storage", f"sqlite:///{tmp_path / 's.db'}")
     assert result.returncode == 2
     assert "No study 'nope'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_trial_header_names_the_trial_its_parameters_and_its_run_directory() -> None:
+    from vivit.sweeps.study import trial_header
+
+    sampled = {"optim.lr": 0.000312345, "model.variant": "factorised_encoder"}
+    assert trial_header(3, 12, sampled, Path("runs/sweeps/s/trial-0003")) == (
+        "== trial 3 (of 12): optim.lr=0.0003123, model.variant=factorised_encoder -> runs/sweeps/s/trial-0003"
+    )

@@ -74,14 +74,47 @@ def test_recipe_round_trips_through_its_dict() -> None:
     assert apply_overrides(recipe.to_dict(), []) == recipe.to_dict()
 
 
-def test_precision_auto_is_full_fp32_without_a_bf16_gpu() -> None:
+@pytest.mark.parametrize("flags, expected", [
+    ({"avx2", "fma", "avx512f"}, "32-true"),  # bf16 emulated: many times slower than fp32
+    ({"avx2", "avx512f", "avx512_bf16"}, "bf16-mixed"),
+    ({"avx2", "amx_bf16", "amx_tile"}, "bf16-mixed"),
+    (set(), "32-true"),  # no /proc/cpuinfo
+])
+def test_precision_auto_on_a_cpu_follows_its_bf16_instructions(flags: set, expected: str, monkeypatch) -> None:
     import torch
 
+    from vivit import hardware
+
+    monkeypatch.delenv(hardware.FAST_BF16_ENV, raising=False)
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset(flags))
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     recipe = load_recipe("keras-seed")
-    assert recipe.train.precision == "auto"
-    if not torch.cuda.is_available():
-        assert recipe.resolved_precision() == "32-true"
-    assert load_recipe("keras-seed", ["train.precision=bf16-mixed"]).resolved_precision() == "bf16-mixed"
+    assert recipe.train.precision == "auto" and recipe.resolved_precision() == expected
+    assert load_recipe("keras-seed", ["train.precision=32-true"]).resolved_precision() == "32-true"
+
+
+def test_the_bf16_detection_can_be_forced_either_way(monkeypatch) -> None:
+    from vivit import hardware
+
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset({"avx512_bf16"}))
+    monkeypatch.setenv(hardware.FAST_BF16_ENV, "0")
+    assert not hardware.cpu_has_fast_bf16()
+    monkeypatch.setattr(hardware, "cpu_flags", lambda: frozenset())
+    monkeypatch.setenv(hardware.FAST_BF16_ENV, "1")
+    assert hardware.cpu_has_fast_bf16()
+
+
+def test_the_cpu_flags_are_read_from_proc_cpuinfo(tmp_path, monkeypatch) -> None:
+    from vivit import hardware
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nmodel name\t: AMD EPYC\nflags\t\t: fpu avx2 avx512_bf16\n\nprocessor\t: 1\n")
+    monkeypatch.setattr(hardware, "CPUINFO", cpuinfo)
+    hardware.cpu_flags.cache_clear()
+    try:
+        assert hardware.cpu_flags() == {"fpu", "avx2", "avx512_bf16"} and hardware.cpu_model() == "AMD EPYC"
+    finally:
+        hardware.cpu_flags.cache_clear()
 
 
 def test_limit_train_batches_trains_on_that_many_batches_per_epoch(tmp_path) -> None:

@@ -121,3 +121,22 @@ def test_reading_and_evaluating_a_run_imports_no_lightning() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"
+
+
+@pytest.mark.parametrize("content", [
+    b"!!python/object/apply:os.system ['echo hacked']\n",  # a Python tag: never constructed
+    b"- a\n- list\n",
+    b"",
+    b"\x00\xff\xfe binary",
+    b"a: &x [1]\nb: *x\n",  # an alias
+])
+@pytest.mark.parametrize("command", ["evaluate", "report"])
+def test_an_unreadable_config_yaml_is_one_line_naming_it(tmp_path: Path, content: bytes, command: str, capsys) -> None:
+    from vivit.cli.main import main
+
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.yaml").write_bytes(content)
+    assert main([command, str(run)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and f"{run / 'config.yaml'} is not a run's config" in err and "hacked" not in err

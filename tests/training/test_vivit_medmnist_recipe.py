@@ -40,7 +40,7 @@ def bundle_for(info: MedMNISTInfo) -> DatasetBundle:
 
 def test_recipe_names_no_dataset_and_trains_for_200_epochs_with_a_conv_stem() -> None:
     recipe = load_recipe("vivit-medmnist")
-    assert recipe.data == DataSettings(size=28, batch_size=32)  # nothing dataset-specific
+    assert recipe.data == DataSettings(batch_size=32)  # nothing dataset-specific, not even the size
     assert recipe.train.epochs == 200 and recipe.train.select.startswith("val/")
     assert "test" not in recipe.train.select
     assert recipe.model_config(11, (1, 28, 28, 28)).stem_channels == (8,)

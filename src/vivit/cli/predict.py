@@ -1,10 +1,11 @@
-"""`vivit predict RUN_DIR INPUT...`: top-k classes of volumes, stacks or videos."""
+"""`vivit predict RUN INPUT...`: top-k classes of volumes, stacks, scans, videos or folders of them."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import re
+import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,47 +15,121 @@ if TYPE_CHECKING:
     from vivit.inference.predict import Prediction
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("predict", help="classify .npy/.npz volumes, NIfTI files, DICOM folders or videos with a trained run")
+    parser = subparsers.add_parser(
+        "predict", help="classify .npy/.npz volumes, NIfTI files, DICOM folders, videos, or folders of them, with a trained run"
+    )
     parser.add_argument("run_dir", type=Path, help="a run directory or a checkpoint directory")
-    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT")
-    parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("inputs", type=Path, nargs="+", metavar="INPUT",
+                        help="files, DICOM series folders, or folders to search for inputs")
+    parser.add_argument("--checkpoint", choices=("best", "last"), help="default: the one the run's recipe selects")
+    parser.add_argument("--top-k", type=positive_int, default=5)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--out", type=Path, metavar="FILE",
+                        help="write one row per input to FILE (.csv or .json), as they are classified, instead of printing")
+    parser.add_argument("--batch-size", type=positive_int, default=32)
     parser.add_argument("--gif", type=Path, metavar="OUT_DIR", help="also write each input as a GIF captioned with its prediction")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from vivit.checkpoints import load_model
-    from vivit.inference.inputs import read_inputs
-    from vivit.inference.predict import predict
+    from contextlib import nullcontext
 
-    model = load_model(args.run_dir)
+    from vivit.checkpoints import load_model
+    from vivit.inference.inputs import Unreadable, samples_of
+    from vivit.inference.outputs import PredictionFile
+    from vivit.inference.predict import predict_stream
+
+    source = args.run_dir / "checkpoints" / args.checkpoint if args.checkpoint else args.run_dir
+    model = load_model(source)
     class_names = model.checkpoint_info.get("class_names") or [str(i) for i in range(model.config.num_classes)]
-    samples = [sample for path in args.inputs for sample in read_inputs(path, model.config)]
-    predictions = predict(model, samples, class_names, args.top_k)
-    if args.gif is not None:
-        write_gifs(args.gif, samples, predictions)
-    if args.json:
-        print(json.dumps([{"input": p.name, "top": [{"class": c, "probability": q} for c, q in p.top]} for p in predictions], indent=2))
-        return 0
-    for p in predictions:
-        print(p.name + "  " + "  ".join(f"{c} {q:.3f}" for c, q in p.top))
+    skipped: list[Unreadable] = []
+    resized: set[tuple[int, ...]] = set()
+    printed: list[Prediction] = []
+    classified = 0
+    gifs = GifFolder(args.gif) if args.gif is not None else None
+    writer = PredictionFile(args.out, min(args.top_k, len(class_names))) if args.out else nullcontext()
+    with writer as out:
+
+        def readable():
+            for item in samples_of(args.inputs, model.config):
+                if isinstance(item, Unreadable):
+                    skipped.append(item)
+                    print(f"vivit: skipped {item.reason}", file=sys.stderr)
+                    if out is not None:
+                        out.skip(item.name, item.reason)
+                    continue
+                if item.native_size != tuple(model.config.input_size) and item.native_size not in resized:
+                    resized.add(item.native_size)
+                    print(f"vivit: note: inputs of {_size(item.native_size)} are resized to the model's "
+                          f"{_size(model.config.input_size)}", file=sys.stderr)
+                yield item
+
+        for sample, prediction in predict_stream(model, readable(), class_names, args.top_k, args.batch_size):
+            if gifs is not None:
+                gifs.write(sample.pixels, prediction)
+            classified += 1
+            if out is not None:
+                out.write(prediction)
+            else:
+                printed.append(prediction)
+    if args.out is None:
+        print(_as_json(printed) if args.json else format_table(printed))
+    if skipped:
+        print(f"vivit: classified {classified} input(s); skipped {len(skipped)} unreadable file(s), named above", file=sys.stderr)
+    if args.out is not None:
+        print(f"{classified} prediction(s) written to {args.out}")
     return 0
 
 
-def write_gifs(out_dir: Path, samples: list[tuple[str, torch.Tensor]], predictions: list[Prediction]) -> None:
-    """OUT_DIR/<input name>.gif per sample; names made file-safe ('a.npz:x[3]' -> 'a.npz_x_3_')."""
-    from vivit.reporting.gifs import caption, write_captioned_gif
+def _size(size: tuple[int, ...]) -> str:
+    return "×".join(str(s) for s in size)
 
-    out_dir.mkdir(parents=True, exist_ok=True)
-    used: set[str] = set()
-    for (_, sample), prediction in zip(samples, predictions):
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", prediction.name)
+
+def _as_json(predictions: list[Prediction]) -> str:
+    return json.dumps([{"input": p.name, "top": [{"class": c, "probability": q} for c, q in p.top]} for p in predictions], indent=2)
+
+
+def format_table(predictions: list[Prediction]) -> str:
+    """An aligned table: the input, then class and probability for each rank."""
+    k = max((len(p.top) for p in predictions), default=0)
+    header = ["input", *(cell for r in range(1, k + 1) for cell in (f"top-{r}", "p"))]
+    rows = [[p.name, *(cell for c, q in p.top for cell in (c, f"{q:.3f}"))] for p in predictions]
+    widths = [max(len(row[i]) for row in [header, *rows] if i < len(row)) for i in range(len(header))]
+    def line(row: list[str]) -> str:  # probabilities right-aligned, names left-aligned
+        return "  ".join(cell.rjust(w) if i and i % 2 == 0 else cell.ljust(w) for i, (cell, w) in enumerate(zip(row, widths)))
+
+    return "\n".join(line(row).rstrip() for row in [header, *rows])
+
+
+class GifFolder:
+    """OUT_DIR/<input>.gif per prediction; names made file-safe ('dir/a.npz:x[3]' -> 'dir_a.npz_x_3')."""
+
+    def __init__(self, out_dir: Path) -> None:
+        from vivit.errors import ConfigError
+
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            raise ConfigError(f"Cannot create --gif folder {out_dir} ({error.strerror}); choose another") from None
+        self.out_dir = out_dir
+        self.used: set[str] = set()
+
+    def write(self, sample: torch.Tensor, prediction: Prediction) -> None:
+        from vivit.reporting.gifs import caption, write_captioned_gif
+
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", prediction.name).strip("_") or "input"
         name, copy = stem, 1
-        while name in used:  # two inputs of the same name from different folders
+        while name in self.used:  # two inputs whose names clean up to the same
             copy += 1
             name = f"{stem}-{copy}"
-        used.add(name)
+        self.used.add(name)
         top_class, probability = prediction.top[0]
-        write_captioned_gif(out_dir / f"{name}.gif", sample, caption(top_class, probability))
+        write_captioned_gif(self.out_dir / f"{name}.gif", sample, caption(top_class, probability))

@@ -20,7 +20,7 @@ class TrainingFlag:
 
 TRAINING_FLAGS = (
     TrainingFlag("dataset", "data.dataset", help="MedMNIST 3D name, synthetic-shapes/-motion, a video folder or an .npz"),
-    TrainingFlag("size", "data.size", int, "MedMNIST cube side: 28 or 64"),
+    TrainingFlag("size", "data.size", int, "side of a sample: MedMNIST cube (28 or 64), video frame (default 112)"),
     TrainingFlag("model", "model.preset", help="model preset (see `vivit models`)"),
     TrainingFlag("variant", "model.variant",
                  help="spatio_temporal, factorised_encoder, factorised_self_attention, factorised_dot_product"),

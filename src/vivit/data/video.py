@@ -36,6 +36,11 @@ from vivit.data.video_folder import list_videos
 from vivit.errors import ConfigError, DataError
 
 SAMPLINGS = ("uniform", "dense")
+# FFmpeg's demuxer names of the containers of VIDEO_EXTENSIONS; any other (concat lists,
+# image files renamed .mp4, network playlists) is refused.
+VIDEO_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "avi", "matroska,webm"})
+PLAYLIST_SIGNATURES = (b"ffconcat", b"#extm3u", b"#extinf", b"[playlist]", b"v=0", b"<?xml", b"file ")
+MAX_FRAME_PIXELS = 7680 * 4320  # 8K: a frame is decoded whole before it is resized
 NAMED_POSITIONS = {"center": 0.5, "centre": 0.5, "left": 0.0, "right": 1.0}
 Position = str | float  # "center" | "random" | fraction in [0, 1] along an axis
 PathLike = str | Path
@@ -226,12 +231,31 @@ class _Video:
         return np.stack([kept[i] for i in indices.tolist()])
 
     def _open(self) -> None:
+        _refuse_playlists(self.path)
         self.container = self._guard(lambda: av.open(str(self.path)))
-        if not self.container.streams.video:
+        try:
+            self._check_container()
+        except BaseException:
             self.container.close()
-            raise DataError(f"File {self.path} has no video stream")
+            raise
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
+
+    def _check_container(self) -> None:
+        kind = self.container.format.name
+        if kind not in VIDEO_CONTAINERS:
+            raise DataError(
+                f"File {self.path} is a '{kind}' file, not a video container vivit reads "
+                f"(MP4/MOV, AVI, Matroska/WebM); convert it, e.g. ffmpeg -i {self.path.name} out.mp4"
+            )
+        if not self.container.streams.video:
+            raise DataError(f"File {self.path} has no video stream")
+        frame = self.container.streams.video[0].codec_context
+        if frame.width * frame.height > MAX_FRAME_PIXELS:
+            raise DataError(
+                f"Video {self.path} has {frame.width}×{frame.height} frames, more than the {MAX_FRAME_PIXELS:,} pixels "
+                f"(8K) vivit decodes; downscale it first, e.g. ffmpeg -i {self.path.name} -vf scale=-2:1080 out.mp4"
+            )
 
     def _count_by_decoding(self) -> int:
         count = sum(1 for _ in self.container.decode(self.stream))
@@ -247,6 +271,15 @@ class _Video:
             raise DataError(f"Cannot decode video {self.path}: {error.strerror or error}") from None
         except UnicodeDecodeError:  # PyAV decodes container metadata as text
             raise DataError(f"Cannot decode video {self.path}: its metadata is not valid text") from None
+
+
+def _refuse_playlists(path: Path) -> None:
+    """Lists of other files (ffconcat, m3u/HLS, SDP) would make FFmpeg open what they name:
+    refuse them by their first bytes, before FFmpeg probes the file."""
+    with open(path, "rb") as handle:
+        head = handle.read(64).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if head.startswith(PLAYLIST_SIGNATURES):
+        raise DataError(f"File {path} is a playlist or list of files, not a video; give the video files themselves")
 
 
 def _indices(

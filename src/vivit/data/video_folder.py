@@ -49,14 +49,29 @@ def list_videos(
         raise DataError(f"Video folder {root} does not exist or is not a folder")
     if csv is not None:
         by_class = _read_csv(Path(csv), root)
-        class_names = tuple(sorted(by_class))
-        return VideoListing(class_names, stratified_split(_label(by_class, class_names), fractions, seed))
-    given = [name for name in SPLIT_NAMES if (root / name).is_dir()]
-    if not given:
+    elif not any((root / name).is_dir() for name in SPLIT_NAMES):
         by_class = _class_folders(root)
-        class_names = tuple(sorted(by_class))
-        return VideoListing(class_names, stratified_split(_label(by_class, class_names), fractions, seed))
-    return _given_splits(root, given, fractions, seed)
+    else:
+        return _given_splits(root, [name for name in SPLIT_NAMES if (root / name).is_dir()], fractions, seed)
+    class_names = tuple(sorted(by_class))
+    splits = stratified_split(_label(by_class, class_names), fractions, seed)
+    return VideoListing(class_names, _without_empty_splits(root, splits, fractions))
+
+
+def _without_empty_splits(root: Path, splits: dict[str, list[Item]], fractions: tuple[float, ...]) -> dict[str, list[Item]]:
+    """Drop a split asked to be empty (fraction 0); refuse one left empty by too few videos."""
+    kept = {}
+    for (name, items), fraction in zip(splits.items(), fractions):
+        if not items and fraction == 0:
+            continue
+        if not items:
+            raise DataError(
+                f"Video folder {root} leaves the {name} split empty: its classes have too few videos for "
+                f"split fractions {list(fractions)}; add videos to each class (4 or more for the default "
+                f"70/15/15), or give train/val/test folders, or set data.options.split_fractions"
+            )
+        kept[name] = items
+    return kept
 
 
 def stratified_split(items: Sequence[Item], fractions: Sequence[float], seed: int) -> dict[str, list[Item]]:

@@ -3,11 +3,16 @@ folders and video files.
 
 Every input becomes a float tensor (C, T, H, W) in [0, 1] of the model's input size: videos are
 sampled and cropped, scans cropped to a cube, and volumes of another size resized trilinearly.
+Samples are made one at a time as they are consumed, so a stack of many volumes costs its
+stored pixels, not a float copy of each; a folder of inputs is walked file by file.
 """
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -19,31 +24,73 @@ from vivit.inference.medical import is_nifti, read_medical
 from vivit.models.config import ViViTConfig
 
 VIDEO_SUFFIXES = (".mp4", ".avi", ".mkv", ".webm", ".mov")
+ARRAY_SUFFIXES = (".npy", ".npz")
+
+
+class Sample(NamedTuple):
+    name: str  # the input as given, with ':key' and '[i]' for a member of a file
+    pixels: torch.Tensor  # (C, T, H, W) float in [0, 1], at the model's input size
+    native_size: tuple[int, ...]  # (T, H, W) as read, before any resizing
 
 
 def read_inputs(path: str | Path, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
-    """(name, (C, T, H, W) float tensor) for each sample the file holds."""
+    """(file name, (C, T, H, W) float tensor) for each sample the file holds."""
+    return [(sample.name, sample.pixels) for sample in iter_samples(path, config)]
+
+
+def iter_samples(path: str | Path, config: ViViTConfig, name: str | None = None) -> Iterator[Sample]:
+    """The samples of one input file (or DICOM series folder), made as they are consumed.
+
+    `name` labels them (default: the file name); a bad file raises DataError on first use.
+    """
     path = Path(path)
+    name = name or path.name
     if path.is_dir() or is_nifti(path):  # a DICOM series is a folder of slices
         if not path.exists():
             raise DataError(f"Input {path} does not exist")
-        return [(path.name, _to_model(read_medical(path, config.input_size), config, path.name))]
+        volume = read_medical(path, config.input_size)
+        yield Sample(name, _to_model(volume, config, name), tuple(volume.shape[-3:]))
+        return
     if not path.is_file():
         raise DataError(f"Input {path} does not exist or is not a file")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        return _samples(path.name, _load_npy(path), config)
-    if suffix == ".npz":
-        return [s for key, array in _load_npz(path).items() for s in _samples(f"{path.name}:{key}", array, config)]
-    if suffix in VIDEO_SUFFIXES:
+        yield from _samples(name, _load_npy(path), config)
+    elif suffix == ".npz":
+        for key, array in _load_npz(path).items():
+            yield from _samples(f"{name}:{key}", array, config)
+    elif suffix in VIDEO_SUFFIXES:
         from vivit.data.video import decode_clip  # the decoding stack only when needed
 
-        clip = decode_clip(path, config.input_size[0], config.input_size[1:])  # uint8 (3, T, H, W)
-        return [(path.name, _to_model(torch.from_numpy(np.ascontiguousarray(clip)), config, path.name))]
-    raise DataError(
-        f"Input {path} has an unknown type '{suffix}'; give a .npy, .npz, .nii/.nii.gz, a DICOM folder "
-        f"or a video ({', '.join(VIDEO_SUFFIXES)})"
-    )
+        clip = torch.from_numpy(np.ascontiguousarray(decode_clip(path, config.input_size[0], config.input_size[1:])))
+        yield Sample(name, _to_model(clip, config, name), tuple(clip.shape[1:]))
+    else:
+        raise DataError(
+            f"Input {path} has an unknown type '{suffix}'; give a .npy, .npz, .nii/.nii.gz, a DICOM folder "
+            f"or a video ({', '.join(VIDEO_SUFFIXES)})"
+        )
+
+
+def is_dicom_series(folder: Path) -> bool:
+    """A folder of slices: files only, none of them another kind of input."""
+    entries = [p for p in folder.iterdir() if not p.name.startswith(".")]
+    return bool(entries) and all(p.is_file() and not _is_input_file(p) for p in entries)
+
+
+def walk_inputs(folder: Path) -> Iterator[Path]:
+    """Every input under `folder`, in sorted order: array, NIfTI and video files, and DICOM series folders."""
+    for directory, subfolders, files in os.walk(folder):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith("."))
+        here = Path(directory)
+        if here != folder and is_dicom_series(here):
+            subfolders[:] = []
+            yield here
+            continue
+        yield from (here / f for f in sorted(files) if _is_input_file(here / f))
+
+
+def _is_input_file(path: Path) -> bool:
+    return path.suffix.lower() in (*ARRAY_SUFFIXES, *VIDEO_SUFFIXES) or is_nifti(path)
 
 
 def _load_npy(path: Path) -> np.ndarray:
@@ -57,17 +104,19 @@ def _load_npz(path: Path) -> dict[str, np.ndarray]:
     return arrays
 
 
-def _samples(name: str, array: np.ndarray, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
+def _samples(name: str, array: np.ndarray, config: ViViTConfig) -> Iterator[Sample]:
     """A volume (D, H, W) or (C, D, H, W), or a stack (N, D, H, W) / (N, C, D, H, W)."""
     tensor = torch.from_numpy(np.ascontiguousarray(_native_pixels(array, name)))
     channels = config.in_channels
     if tensor.ndim == 3 or (tensor.ndim == 4 and channels > 1 and tensor.shape[0] == channels):
-        return [(name, _to_model(tensor, config, name))]
-    if tensor.ndim in (4, 5):
-        return [(f"{name}[{i}]", _to_model(sample, config, name)) for i, sample in enumerate(tensor)]
-    raise DataError(
-        f"Input {name} has shape {tuple(array.shape)}; expected a volume (D, H, W) or a stack (N, D, H, W)"
-    )
+        yield Sample(name, _to_model(tensor, config, name), tuple(tensor.shape[-3:]))
+    elif tensor.ndim in (4, 5):
+        for i, sample in enumerate(tensor):
+            yield Sample(f"{name}[{i}]", _to_model(sample, config, name), tuple(sample.shape[-3:]))
+    else:
+        raise DataError(
+            f"Input {name} has shape {tuple(array.shape)}; expected a volume (D, H, W) or a stack (N, D, H, W)"
+        )
 
 
 def _native_pixels(array: np.ndarray, name: str) -> np.ndarray:
@@ -105,3 +154,25 @@ def _resized(sample: torch.Tensor, size: tuple[int, int, int]) -> torch.Tensor:
     if tuple(sample.shape[1:]) == tuple(size):
         return sample
     return F.interpolate(sample[None], size=size, mode="trilinear", align_corners=False)[0].clamp_(0, 1)
+
+
+class Unreadable(NamedTuple):
+    name: str
+    reason: str  # the one-line DataError
+
+
+def samples_of(paths: list[Path], config: ViViTConfig) -> Iterator[Sample | Unreadable]:
+    """The samples of every input, as given: a file, a DICOM series, or a folder of inputs.
+
+    A file named on the command line that cannot be read stops everything (DataError); one
+    found by walking a folder is reported as Unreadable and the walk goes on.
+    """
+    for path in paths:
+        if path.is_dir() and not is_dicom_series(path):
+            for found in walk_inputs(path):
+                try:
+                    yield from iter_samples(found, config, name=str(found))
+                except DataError as error:
+                    yield Unreadable(str(found), str(error))
+        else:
+            yield from iter_samples(path, config, name=str(path))

@@ -1,12 +1,16 @@
-"""Top-k class probabilities for a batch of inputs."""
+"""Top-k class probabilities for a stream of inputs, a batch at a time."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import torch
 
 from vivit.models import ViViT
+
+S = TypeVar("S", bound=tuple)  # (name, (C, T, H, W) tensor, ...): a Sample or a plain pair
 
 
 @dataclass(frozen=True)
@@ -15,26 +19,39 @@ class Prediction:
     top: list[tuple[str, float]]  # (class name, probability), most likely first
 
 
-@torch.no_grad()
 def predict(
-    model: ViViT, samples: list[tuple[str, torch.Tensor]], class_names: list[str], top_k: int = 5, batch_size: int = 32
+    model: ViViT, samples: Iterable[tuple[str, torch.Tensor]], class_names: list[str], top_k: int = 5, batch_size: int = 32
 ) -> list[Prediction]:
     """The `top_k` classes of each (name, (C, T, H, W) float tensor) sample, most likely first.
 
     Samples come from `vivit.inference.inputs.read_inputs`; `class_names` from
-    ``load_model(run).checkpoint_info["class_names"]``.
+    ``load_model(run).class_names``.
     """
+    return [prediction for _, prediction in predict_stream(model, samples, class_names, top_k, batch_size)]
+
+
+@torch.inference_mode()
+def predict_stream(
+    model: ViViT, samples: Iterable[S], class_names: list[str], top_k: int = 5, batch_size: int = 32
+) -> Iterator[tuple[S, Prediction]]:
+    """Each sample with its prediction, in order; at most `batch_size` samples are held at once."""
     model.eval()
     k = min(top_k, len(class_names))
-    results: list[Prediction] = []
-    for start in range(0, len(samples), batch_size):
-        chunk = samples[start : start + batch_size]
-        shapes = {tuple(t.shape) for _, t in chunk}
-        # Samples of different sizes (several files) are run one by one.
-        groups = [chunk] if len(shapes) == 1 else [[s] for s in chunk]
-        for group in groups:
-            probs = model(torch.stack([t for _, t in group])).softmax(dim=-1)
-            values, indices = probs.topk(k, dim=-1)
-            for (name, _), v, i in zip(group, values.tolist(), indices.tolist()):
-                results.append(Prediction(name, [(class_names[c], p) for c, p in zip(i, v)]))
-    return results
+    batch: list[S] = []
+    for sample in samples:
+        if batch and sample[1].shape != batch[0][1].shape:
+            yield from _run(model, batch, class_names, k)
+            batch = []
+        batch.append(sample)
+        if len(batch) == batch_size:
+            yield from _run(model, batch, class_names, k)
+            batch = []
+    if batch:
+        yield from _run(model, batch, class_names, k)
+
+
+def _run(model: ViViT, batch: list[S], class_names: list[str], k: int) -> Iterator[tuple[S, Prediction]]:
+    probabilities = model(torch.stack([sample[1] for sample in batch])).softmax(dim=-1)
+    values, indices = probabilities.topk(k, dim=-1)
+    for sample, v, i in zip(batch, values.tolist(), indices.tolist()):
+        yield sample, Prediction(sample[0], [(class_names[c], p) for c, p in zip(i, v)])

@@ -24,6 +24,7 @@ import yaml
 
 from vivit.errors import ConfigError
 from vivit.training.recipe import apply_overrides, build_recipe
+from vivit.yaml_text import load_yaml
 
 KINDS = ("float", "int", "categorical")
 
@@ -76,8 +77,8 @@ def load_space(path: Path | None = None) -> list[Parameter]:
     if not path.is_file():
         raise ConfigError(f"Search space file {path} does not exist")
     try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as error:
+        data = load_yaml(path.read_text()) or {}
+    except (yaml.YAMLError, ValueError) as error:
         raise ConfigError(f"Search space {path} is not valid YAML: {str(error).splitlines()[0]}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"Search space {path} is not text (UTF-8 YAML)") from None

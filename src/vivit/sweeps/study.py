@@ -216,11 +216,18 @@ def objective(settings: SweepSettings, trial: Any) -> float:
     # The recipe itself, not a path: the study may be read on a machine without the trial's folder.
     trial.set_user_attr("recipe", recipe.to_dict())
     pruning = PruneOnValidation(trial, settings.metric)
+    print(trial_header(trial.number, settings.trials, sampled, run_dir), flush=True)
     train(recipe, run_dir, extra_callbacks=[pruning])
     if pruning.pruned_at is not None:
         raise optuna.TrialPruned(f"pruned at epoch {pruning.pruned_at}")
     section, _, name = settings.metric.partition("/")
     return float(RunDir(run_dir).read_metrics()[section][name])
+
+
+def trial_header(number: int, trials: int, sampled: dict[str, Any], run_dir: Path) -> str:
+    """The line that opens a trial's epoch lines: which trial, what it tries, where it goes."""
+    shown = ", ".join(f"{key}={value:.4g}" if isinstance(value, float) else f"{key}={value}" for key, value in sampled.items())
+    return f"== trial {number} (of {trials}): {shown or 'the base recipe'} -> {run_dir}"
 
 
 def worker_seed(settings: SweepSettings, index: int, trials_so_far: int) -> int:

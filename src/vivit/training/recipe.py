@@ -19,6 +19,7 @@ import yaml
 from vivit.errors import ConfigError
 from vivit.models import ViViTConfig, preset_config
 from vivit.validation import check_fields
+from vivit.yaml_text import load_yaml
 
 OPTIMIZERS = ("adam", "adamw")
 SCHEDULES = ("constant", "cosine", "multistep")
@@ -30,11 +31,12 @@ class DataSettings:
 
     `dataset` is anything `vivit.data.datasets.load_dataset` takes (a MedMNIST 3D name,
     `synthetic-shapes`/`synthetic-motion`, a video folder, a MedMNIST-format .npz);
-    `options` go to its loader (e.g. `{num_frames: 16, size: 112}` for a video folder).
+    `options` go to its loader (e.g. `{num_frames: 16, sampling: dense}` for a video folder).
     """
 
     dataset: str = "organmnist3d"
-    size: int = 28
+    # The side of a sample: MedMNIST cube (28 or 64), video frame; None: the dataset's own.
+    size: int | None = None
     data_dir: str | None = None
     batch_size: int = 32
     eval_batch_size: int = 128
@@ -79,7 +81,7 @@ class TrainSettings:
     ema_decay: float | None = None
     compile: bool = False
     # Lightning precision ("32-true", "bf16-mixed", ...); "auto" is bf16 autocast on a GPU
-    # that supports it and full fp32 elsewhere.
+    # that supports it and on a CPU with bf16 matrix instructions, full fp32 elsewhere.
     precision: str = "auto"
     # Which weights are tested: "last", or the best epoch by a validation metric ("val/auc").
     select: str = "last"
@@ -123,12 +125,17 @@ class Recipe:
         return _plain(dataclasses.asdict(self))
 
     def resolved_precision(self) -> str:
+        """`train.precision`, with "auto" made concrete for the accelerator this run will use."""
         if self.train.precision != "auto":
             return self.train.precision
         import torch
 
-        on_bf16_gpu = self.train.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-        return "bf16-mixed" if on_bf16_gpu else "32-true"
+        from vivit.hardware import cpu_has_fast_bf16
+
+        gpu = self.train.accelerator in ("auto", "gpu", "cuda") and torch.cuda.is_available()
+        if gpu:
+            return "bf16-mixed" if torch.cuda.is_bf16_supported() else "32-true"
+        return "bf16-mixed" if cpu_has_fast_bf16() else "32-true"
 
     def model_config(self, num_classes: int, input_shape: tuple[int, int, int, int]) -> ViViTConfig:
         """The model for data of `input_shape` (C, T, H, W) with `num_classes` classes."""
@@ -168,9 +175,9 @@ def read_recipe_file(name_or_path: str) -> dict[str, Any]:
     else:
         raise ConfigError(f"Unknown recipe '{name_or_path}'; choose one of: {', '.join(shipped_recipes())}, or give a YAML path")
     try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"Recipe {name_or_path} is not valid YAML: {str(error).splitlines()[0]}") from None
+        data = load_yaml(text) or {}
+    except (yaml.YAMLError, ValueError) as error:
+        raise ConfigError(f"Recipe {name_or_path} is not valid YAML: {_first_line(error)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"Recipe {name_or_path} must be a mapping of sections, got {type(data).__name__}")
     return data
@@ -229,6 +236,8 @@ def _check(recipe: Recipe) -> None:
         raise ConfigError(f"Unknown train.kernel_init '{recipe.train.kernel_init}'; choose one of: inflate, central")
     if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
         raise ConfigError("train.epochs and data.batch_size must be at least 1")
+    if recipe.data.size is not None and recipe.data.size < 1:
+        raise ConfigError(f"data.size must be at least 1 (or null for the dataset's own), got {recipe.data.size}")
     if recipe.train.limit_train_batches is not None and recipe.train.limit_train_batches < 1:
         raise ConfigError(f"train.limit_train_batches must be at least 1 (or null for every batch), got {recipe.train.limit_train_batches}")
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
@@ -248,8 +257,16 @@ def _bare_keys() -> dict[str, str]:
     return {name: dotted[0] for name, dotted in owners.items() if len(dotted) == 1}
 
 
+def _first_line(error: Exception) -> str:
+    """A YAML error's problem and where, in one line ('... ; line 3, column 5')."""
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"{error.problem or error.context} (line {mark.line + 1}, column {mark.column + 1})"
+    return str(error).splitlines()[0]
+
+
 def parse_value(text: str) -> Any:
-    value = yaml.safe_load(text)
+    value = load_yaml(text)
     if isinstance(value, str):  # YAML 1.1 reads "1e-4" as a string
         try:
             return float(value)
@@ -272,8 +289,12 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         section, _, name = dotted.partition(".")
         if section not in (*SECTIONS, "model", "augment"):
             raise ConfigError(f"Unknown recipe section '{section}' in '{item}'; valid: data, model, optim, train, augment")
+        try:
+            value = parse_value(text)
+        except (yaml.YAMLError, ValueError) as error:
+            raise ConfigError(f"Override '{item}' has a value that is not valid YAML: {_first_line(error)}") from None
         result.setdefault(section, {})
-        result[section] = {**result[section], name: parse_value(text)}
+        result[section] = {**result[section], name: value}
     return result
 
 

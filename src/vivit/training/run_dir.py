@@ -24,10 +24,11 @@ import numpy as np
 import yaml
 
 from vivit.checkpoints import resolve_checkpoint
-from vivit.data.datasets import load_dataset
+from vivit.data.datasets import load_dataset, sample_size
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError, DataError
 from vivit.training.recipe import Recipe, build_recipe
+from vivit.yaml_text import load_yaml
 
 CONFIG_FILE = "config.yaml"
 HISTORY_FILE = "history.csv"
@@ -105,11 +106,27 @@ class RunDir:
     def config_text(self) -> str:
         """config.yaml as written, for a reader to see the whole recipe."""
         self._require_config()
-        return self.config_path.read_text()
+        try:
+            return self.config_path.read_text()
+        except UnicodeDecodeError:
+            raise self._unreadable_config("it is not text") from None
+        except OSError as error:
+            raise self._unreadable_config(error.strerror or str(error)) from None
 
     def read_config(self) -> dict[str, Any]:
         """config.yaml as data: the recipe, `resolved_model` and `dataset`."""
-        return yaml.safe_load(self.config_text())
+        try:
+            data = load_yaml(self.config_text())
+        except (yaml.YAMLError, ValueError) as error:
+            raise self._unreadable_config(str(error).splitlines()[0]) from None
+        if not isinstance(data, dict) or not isinstance(data.get("data", {}), dict):
+            raise self._unreadable_config(f"it holds {type(data).__name__ if data is not None else 'nothing'}, not a recipe")
+        return data
+
+    def _unreadable_config(self, reason: str) -> ConfigError:
+        return ConfigError(
+            f"{self.config_path} is not a run's config ({reason}); it is damaged or was not written by vivit train"
+        )
 
     def recipe(self, data_dir: str | None = None) -> Recipe:
         """The recipe the run was trained with; `data_dir` replaces where its dataset files are."""
@@ -215,7 +232,8 @@ def write_text_atomic(path: Path, text: str) -> None:
 
 def load_bundle(recipe: Recipe) -> DatasetBundle:
     data = recipe.data
-    return load_dataset(data.dataset, size=data.size, data_dir=data.data_dir, **data.options)
+    size, options = sample_size(data.dataset, data.size, data.options)
+    return load_dataset(data.dataset, size=size, data_dir=data.data_dir, **options)
 
 
 def dataset_summary(bundle: DatasetBundle) -> dict[str, Any]:
