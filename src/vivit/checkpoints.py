@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 import shutil
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -86,10 +87,16 @@ def file_sha256(path: Path) -> str:
 
 
 def verified_trainer_state(directory: Path, name: str) -> Path | None:
-    """`directory/name` (Lightning's resume state, a pickle) if this run wrote it, else an error.
+    """`directory/name` (Lightning's resume state, a pickle) if it holds plain data, else an error.
 
-    A pickle can run code when loaded, so it is loaded only when its SHA-256 equals the
-    one the run recorded beside it in config.json when it wrote both. None when absent.
+    A pickle can run code when loaded. Two checks stand before Lightning loads it:
+    - its SHA-256 must equal the one recorded beside it in config.json when the run wrote
+      both. That catches a damaged or swapped file, but not a forged run directory, whose
+      author can record any digest;
+    - it must unpickle under torch's `weights_only=True` allow-list (tensors, numbers,
+      strings, containers), which no environment variable switches off when asked for
+      explicitly. That is what stops a stranger's code. Lightning then loads it the same way.
+    None when absent.
     """
     state = directory / name
     if not state.exists():
@@ -100,6 +107,15 @@ def verified_trainer_state(directory: Path, name: str) -> Path | None:
             f"{state} was not written by this run (its SHA-256 is not the one recorded in {directory / CONFIG}); "
             f"it is a pickle and is not loaded. Delete it to restart from epoch 0, or train a new run"
         )
+    try:
+        with warnings.catch_warnings():  # torch warns about the pickle protocol of foreign files
+            warnings.simplefilter("ignore")
+            torch.load(state, map_location="cpu", weights_only=True)
+    except Exception as error:  # noqa: BLE001 - the unpickler raises many kinds on foreign data
+        raise CheckpointError(
+            f"{state} holds more than plain data ({first_line(error)}); it is not loaded, since it could run code. "
+            f"Delete it to restart from epoch 0, or train a new run"
+        ) from None
     return state
 
 

@@ -27,6 +27,19 @@ class CheckpointError(VivitError, ValueError):
     """A checkpoint that is missing, corrupt or belongs to another model."""
 
 
+class TrainingError(VivitError, RuntimeError):
+    """Training cannot go on (a non-finite loss, say); what was saved before is kept."""
+
+
+class Stopped(BaseException):
+    """A signal (Ctrl-C, SIGTERM) stopped the command. Not an Exception, so that no
+    `except Exception` on the way swallows it; the command line exits 128 + signal."""
+
+    def __init__(self, signum: int, message: str) -> None:
+        super().__init__(message)
+        self.signum = signum
+
+
 def first_line(error: BaseException) -> str:
     """A library's error as one line for our messages: its first line, or its type when empty."""
     text = str(error).strip()

@@ -42,7 +42,11 @@ def last_checkpoint(tmp_path: Path, state: bytes, recorded: str | None) -> Path:
 
 
 def test_resume_loads_the_trainer_state_the_run_wrote(tmp_path: Path) -> None:
-    state = b"the run's own trainer state"
+    import torch
+
+    buffer = io.BytesIO()
+    torch.save({"epoch": 3, "optimizer_states": [{"step": torch.tensor(7.0)}], "callbacks": {"rows": [{"epoch": 1}]}}, buffer)
+    state = buffer.getvalue()
     last = last_checkpoint(tmp_path, state, hashlib.sha256(state).hexdigest())
     assert verified_trainer_state(last, "trainer_state.ckpt") == last / "trainer_state.ckpt"
 
@@ -72,8 +76,10 @@ def test_no_code_path_unpickles_anything_but_the_verified_trainer_state() -> Non
     allowed = {
         # torch.load with weights_only=True: tensors and plain containers only (HF .bin, timm .pth).
         "transfer/state.py": r"torch\.load\(path, map_location=\"cpu\", weights_only=True\)",
-        # Lightning reads ckpt_path with torch.load: only the state verified_trainer_state returned.
-        "training/run.py": r"ckpt_path=str\(resume_from\)",
+        # The trainer state, under the weights-only unpickler, before Lightning reads it the same way.
+        "checkpoints.py": r"torch\.load\(state, map_location=\"cpu\", weights_only=True\)",
+        # Lightning reads ckpt_path with torch.load: only the state verified_trainer_state returned, weights only.
+        "training/run.py": r"ckpt_path=str\(resume_from\).*weights_only=True",
     }
     risky = re.compile(r"torch\.load\(|pickle\.loads?\(|allow_pickle=True|ckpt_path=|torch\.jit\.load\(|dill|joblib\.load")
     found = {}
@@ -140,3 +146,26 @@ def test_a_download_is_verified_by_checksum_before_it_is_used(
     else:
         bundle = load_medmnist("tinymnist3d", data_dir=data_dir)
         assert len(bundle.splits["train"]) == 3 and (data_dir / "tinymnist3d.npz").read_bytes() == official
+
+
+def test_a_forged_run_whose_digest_matches_its_pickle_runs_no_code_even_if_torch_is_told_to_trust_pickles(tmp_path: Path) -> None:
+    """A stranger's run directory can record any digest; the weights-only unpickler still refuses code."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    run = tmp_path / "run"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "fixtures" / "run-0.1.0", run, symlinks=True)
+    marker = tmp_path / "marker"
+    last = (run / "checkpoints" / "last").resolve()
+    (last / "trainer_state.ckpt").write_bytes(pickle.dumps(RunsCode(marker)))
+    info = json.loads((last / CONFIG).read_text())
+    info["trainer_state_sha256"] = file_sha256(last / "trainer_state.ckpt")  # forged to match
+    (last / CONFIG).write_text(json.dumps(info))
+    env = {**os.environ, "TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}
+    result = subprocess.run([sys.executable, "-m", "vivit.cli.main", "train", "--resume", str(run)],
+                            capture_output=True, text=True, env=env)
+    assert not marker.exists(), "the pickle ran code"
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    assert "holds more than plain data" in result.stderr and result.stderr.count("\n") == 1

@@ -10,7 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from vivit.errors import VivitError
+from vivit.errors import Stopped, VivitError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,6 +38,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except VivitError as error:
         print(f"vivit: error: {error}", file=sys.stderr)
         return 2
+    except Stopped as stop:  # a signal during training: the run says where it stands
+        print(f"vivit: {stop}", file=sys.stderr)
+        return 128 + stop.signum
+    except KeyboardInterrupt:  # Ctrl-C outside training (loading data, say): nothing was written
+        print("vivit: interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

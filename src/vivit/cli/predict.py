@@ -110,7 +110,9 @@ def format_table(predictions: list[Prediction]) -> str:
 
 
 class GifFolder:
-    """OUT_DIR/<input>.gif per prediction; names made file-safe ('dir/a.npz:x[3]' -> 'dir_a.npz_x_3')."""
+    """OUT_DIR/<input>.gif per prediction, named by the input's file name made file-safe
+    ('scans/a.npz:x[3]' -> 'a.npz_x_3'); inputs whose names clash get '-2', '-3', ...
+    """
 
     def __init__(self, out_dir: Path) -> None:
         from vivit.errors import ConfigError
@@ -125,7 +127,7 @@ class GifFolder:
     def write(self, sample: torch.Tensor, prediction: Prediction) -> None:
         from vivit.reporting.gifs import caption, write_captioned_gif
 
-        stem = re.sub(r"[^A-Za-z0-9._-]", "_", prediction.name).strip("_") or "input"
+        stem = re.sub(r"[^A-Za-z0-9._-]", "_", prediction.name.rsplit("/", 1)[-1]).strip("_") or "input"
         name, copy = stem, 1
         while name in self.used:  # two inputs whose names clean up to the same
             copy += 1

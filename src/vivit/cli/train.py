@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -44,6 +45,21 @@ def add_training_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("--" + flag.name.replace("_", "-"), type=flag.value_type, help=described)
 
 
+def _check_resume_arguments(args: argparse.Namespace) -> None:
+    from vivit.errors import ConfigError
+
+    changed = [item for item in overrides_from(args) if item.partition("=")[0] not in RESUME_KEYS]
+    if args.recipe != "keras-seed":
+        changed.insert(0, f"--recipe {args.recipe}")
+    if args.out is not None:
+        changed.insert(0, f"--out {args.out}")
+    if changed:
+        raise ConfigError(
+            f"--resume continues {args.resume} with its own recipe; it takes only --epochs and --data-dir, "
+            f"not {', '.join(changed)}. To train with other settings, start a new run"
+        )
+
+
 def overrides_from(args: argparse.Namespace) -> list[str]:
     """The recipe overrides of parsed arguments: the shorthand flags given, then `key=value` ones."""
     flags = [f"{flag.key}={getattr(args, flag.name)}" for flag in TRAINING_FLAGS if getattr(args, flag.name) is not None]
@@ -58,9 +74,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     add_training_arguments(parser)
     parser.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<dataset>-seed<S>-<time>)")
-    parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help="continue a stopped run")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue a stopped run with its own recipe; with --epochs N, extend it to N epochs")
+    parser.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                        help="a live bar with ETA, or one line per epoch (auto: the bar on a terminal, lines otherwise)")
     parser.add_argument("overrides", nargs="*", metavar="key=value")
     parser.set_defaults(func=run)
+
+
+# What `--resume` may change: where the data is and how long to train; anything else would make
+# the resumed run another experiment than the one its checkpoints belong to.
+RESUME_KEYS = ("data.data_dir", "train.epochs")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -69,10 +93,12 @@ def run(args: argparse.Namespace) -> int:
     from vivit.training.run import resume, train
     from vivit.training.run_dir import RunDir
 
+    progress = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "lines")
     if args.resume is not None:
-        run_dir = resume(args.resume, data_dir=args.data_dir)
+        _check_resume_arguments(args)
+        run_dir = resume(args.resume, data_dir=args.data_dir, epochs=args.epochs, progress=progress)
     else:
-        run_dir = train(load_recipe(args.recipe, overrides_from(args)), args.out)
+        run_dir = train(load_recipe(args.recipe, overrides_from(args)), args.out, progress=progress)
     print(f"run directory: {run_dir}")
     print_metrics(RunDir(run_dir).read_metrics())
     return 0

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -29,10 +29,13 @@ class RunRecorder(Checkpoint):
     weight-averaging callback (so it keeps the EMA weights that were validated).
     """
 
-    def __init__(self, run: RunDir, select: str, info: dict[str, Any], epochs: int, verbose: bool = True) -> None:
+    def __init__(
+        self, run: RunDir, select: str, info: dict[str, Any], epochs: int, verbose: bool = True, write: Callable[[str], None] | None = None
+    ) -> None:
         self.run = run
         self.epochs = epochs
         self.verbose = verbose
+        self.write_line = write or (lambda line: print(line, flush=True))
         self.select = select  # "last" or a validation metric
         self.info = info  # class names, dataset, ... stored in every config.json
         self.best: Candidate | None = None  # the epoch in checkpoints/best (training/selection.py's rule)
@@ -112,7 +115,7 @@ class RunRecorder(Checkpoint):
         with _failure_named(self.run.history_path.name, self.run.path):
             self.run.write_history(self.rows)
         if self.verbose:
-            print(format_row(self.rows[-1], self.epochs), flush=True)
+            self.write_line(format_row(self.rows[-1], self.epochs, eta_seconds(self.rows, self.epochs)))
 
 
 @contextmanager
@@ -130,8 +133,22 @@ def _failure_named(what: str, where: Path, partial: Path | None = None) -> Itera
         ) from None
 
 
-def format_row(row: dict[str, Any], epochs: int) -> str:
-    """One line per epoch on stdout, instead of a progress bar that floods logs."""
+def format_row(row: dict[str, Any], epochs: int, eta: float | None = None) -> str:
+    """One line per epoch: the epoch's figures, its time and the time left."""
     parts = [f"epoch {row['epoch']}/{epochs}"]
     parts += [f"{key} {row[key]:.4f}" for key in HISTORY_COLUMNS[1:-2] if key in row]
-    return "  ".join(parts + [f"({row['epoch_seconds']:.1f} s)"])
+    timing = f"{row['epoch_seconds']:.1f} s" + (f", ETA {format_duration(eta)}" if eta and eta >= 1 else "")
+    return "  ".join(parts + [f"({timing})"])
+
+
+def eta_seconds(rows: list[dict[str, Any]], epochs: int) -> float | None:
+    """Time left at the pace of the last few epochs (the first is often slower: warm caches)."""
+    left = epochs - rows[-1]["epoch"]
+    recent = [r["epoch_seconds"] for r in rows[-5:] if "epoch_seconds" in r]
+    return left * sum(recent) / len(recent) if left > 0 and recent else None
+
+
+def format_duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min" if hours else f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"

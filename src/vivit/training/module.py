@@ -11,6 +11,7 @@ import torch.nn.functional as F
 
 from vivit.data.augment import AugmentConfig, BatchAugmenter
 from vivit.data.types import DatasetBundle
+from vivit.errors import TrainingError
 from vivit.evaluation.metrics import ClassificationMetrics, scalars
 from vivit.models import ViViT, build_model
 from vivit.models.config import ViViTConfig
@@ -63,6 +64,12 @@ class ViViTClassifier(pl.LightningModule):
             targets = targets * (1 - smoothing) + smoothing / targets.shape[1]
         logits = self.model(video)
         loss = F.cross_entropy(logits, targets)
+        if not torch.isfinite(loss):
+            raise TrainingError(
+                f"The training loss became {loss.item()} in epoch {self.current_epoch + 1}, step {batch_idx + 1}; "
+                f"the run stopped and keeps its checkpoints from the epochs before. Lower optim.lr (now "
+                f"{self.recipe.optim.lr:g}) or set optim.grad_clip, and train again"
+            )
         self.train_metrics.update(logits, labels)
         self.log("train/loss", loss, on_step=False, on_epoch=True, sync_dist=True, batch_size=labels.numel())
         return loss

@@ -97,6 +97,8 @@ class TrainSettings:
     freeze_spatial: bool = False
     # Train on the first N batches of each epoch only: smoke tests and the tutorial's CI run.
     limit_train_batches: int | None = None
+    # An experiment tracker beside history.csv: "tensorboard" or "mlflow" (pip install "vivit[tracking]").
+    logger: str | None = None
 
 
 SECTIONS = {"data": DataSettings, "optim": OptimSettings, "train": TrainSettings}
@@ -232,6 +234,8 @@ def _check(recipe: Recipe) -> None:
         raise ConfigError(
             f"Unknown train.select '{recipe.train.select}'; choose 'last' or one of: {', '.join(SELECTABLE_METRICS)}"
         )
+    if recipe.train.logger not in (None, *LOGGERS):
+        raise ConfigError(f"Unknown train.logger '{recipe.train.logger}'; choose one of: {', '.join(LOGGERS)}, or null for none")
     if recipe.train.kernel_init not in ("inflate", "central"):
         raise ConfigError(f"Unknown train.kernel_init '{recipe.train.kernel_init}'; choose one of: inflate, central")
     if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
@@ -243,6 +247,9 @@ def _check(recipe: Recipe) -> None:
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
     recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
     AugmentConfig.from_dict(recipe.augment)
+
+
+LOGGERS = ("tensorboard", "mlflow")
 
 
 def _bare_keys() -> dict[str, str]:

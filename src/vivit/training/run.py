@@ -3,25 +3,34 @@ and evaluate the checkpoint it keeps."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
+import os
+import signal
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import lightning.pytorch as pl
-from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging
+from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
 
-from vivit.checkpoints import verified_trainer_state
+from vivit.checkpoints import read_checkpoint_info, verified_trainer_state
 from vivit.data.types import DatasetBundle
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, Stopped
+from vivit.training.banner import start_banner
 from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
+from vivit.training.interrupts import Interrupted, interruptible
 from vivit.training.module import ViViTClassifier
 from vivit.training.preflight import check_batch_fits
 from vivit.training.recipe import Recipe
 from vivit.training.run_dir import RunDir, dataset_summary, load_bundle
 from vivit.training.run_evaluation import write_final_metrics
+
+PROGRESS = ("lines", "bar")  # one line per epoch (logs, CI, pipes), or a live bar with ETA (a terminal)
 
 
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
@@ -36,34 +45,72 @@ def prepare_run_dir(run: RunDir) -> None:
     run.path.mkdir(parents=True, exist_ok=True)
 
 
-def train(recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.Callback] | None = None) -> Path:
+def train(
+    recipe: Recipe, run_dir: Path | None = None, extra_callbacks: list[pl.Callback] | None = None, progress: str = "lines"
+) -> Path:
     """Train `recipe` into `run_dir` (default `runs/<recipe>-<dataset>-seed<S>-<time>`); return it.
 
-    `extra_callbacks` join the trainer's own (a sweep's pruning callback, for one).
+    `extra_callbacks` join the trainer's own (a sweep's pruning callback, for one); `progress`
+    is one of PROGRESS.
     """
-    run_dir = run_dir or default_run_dir(recipe)
+    run = RunDir(run_dir or default_run_dir(recipe))
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
-    run = RunDir(run_dir)
-    prepare_run_dir(run)
-    run.write_config({**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)})
-    return _fit(recipe, bundle, run, resume_from=None, extra_callbacks=extra_callbacks)
+    with _writing(run):
+        prepare_run_dir(run)
+        run.write_config({**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)})
+        return _fit(recipe, bundle, run, None, extra_callbacks, progress)
 
 
-def resume(run_dir: Path, data_dir: str | None = None) -> Path:
-    """Continue a killed run from its last checkpoint; a finished run is only re-evaluated."""
+def resume(run_dir: Path, data_dir: str | None = None, epochs: int | None = None, progress: str = "lines") -> Path:
+    """Continue a stopped run from its last checkpoint, or extend a run to `epochs`.
+
+    A finished run resumed without more epochs is only re-evaluated.
+    """
     run = RunDir(run_dir)
     recipe = run.recipe(data_dir)
     state = verified_trainer_state(run.checkpoint_dir("last"), TRAINER_STATE)  # the only pickle we load
     bundle = load_bundle(recipe)
     check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))
-    return _fit(recipe, bundle, run, resume_from=state)
+    with _writing(run):
+        if epochs is not None and epochs != recipe.train.epochs:
+            recipe = _extended(run, recipe, epochs)
+        return _fit(recipe, bundle, run, state, None, progress)
+
+
+def _extended(run: RunDir, recipe: Recipe, epochs: int) -> Recipe:
+    """The run's recipe trained to `epochs`, written back to its config.yaml."""
+    done = read_checkpoint_info(run.checkpoint_dir("last")).get("epoch", 0) if run.checkpoint_dir("last").exists() else 0
+    if epochs < done:
+        raise ConfigError(f"{run.path} has already trained {done} epochs; --epochs must be {done} or more to resume it")
+    config = run.read_config()
+    config["train"] = {**config["train"], "epochs": epochs}
+    run.write_config(config)
+    if recipe.optim.schedule != "constant":
+        print(f"note: the {recipe.optim.schedule} learning-rate schedule now spans {epochs} epochs, "
+              f"not {recipe.train.epochs}; from epoch {done + 1} on the rate follows the longer schedule")
+    return dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, epochs=epochs))
+
+
+@contextmanager
+def _writing(run: RunDir) -> Iterator[None]:
+    """The run directory's writer lock, held by the process that writes it (rank 0 under DDP)."""
+    first_rank = os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
+    with run.writer_lock() if first_rank else nullcontext():
+        yield
 
 
 def _fit(
-    recipe: Recipe, bundle: DatasetBundle, run: RunDir, resume_from: Path | None, extra_callbacks: list[pl.Callback] | None = None
+    recipe: Recipe,
+    bundle: DatasetBundle,
+    run: RunDir,
+    resume_from: Path | None,
+    extra_callbacks: list[pl.Callback] | None = None,
+    progress: str = "lines",
 ) -> Path:
+    if progress not in PROGRESS:
+        raise ConfigError(f"Unknown progress display '{progress}'; choose one of: {', '.join(PROGRESS)}")
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     datamodule = ViViTDataModule(bundle, recipe.data, recipe.train.seed)
@@ -73,7 +120,30 @@ def _fit(
         module.model.compile()
     # One line per epoch is ours to print; Lightning's banners and tips only add noise.
     logging.getLogger("lightning.pytorch").setLevel(logging.WARNING)
-    trainer = make_trainer(recipe, run, bundle, extra_callbacks)
+    trainer = make_trainer(recipe, run, bundle, extra_callbacks, progress)
+    if trainer.is_global_zero:
+        print("\n".join(start_banner(run, recipe, module.model, bundle, trainer, resume_from is not None)), flush=True)
+    try:
+        with interruptible():
+            _run_fit(trainer, module, datamodule, resume_from)
+            if trainer.is_global_zero:
+                write_final_metrics(run, recipe, bundle)
+    except Interrupted as stop:
+        raise Stopped(stop.signum, _stopped_message(run, stop.signum)) from None
+    return run.path
+
+
+def _stopped_message(run: RunDir, signum: int) -> str:
+    last = run.checkpoint_dir("last")
+    name = signal.Signals(signum).name
+    if not last.exists():
+        where = f"stopped by {name} before the first epoch ended, so {run.path} holds no checkpoint yet"
+    else:
+        where = f"stopped by {name}; the last checkpoint (epoch {read_checkpoint_info(last).get('epoch')}) is in {last}"
+    return f"{where}\nresume with: vivit train --resume {run.path}"
+
+
+def _run_fit(trainer: pl.Trainer, module: ViViTClassifier, datamodule: ViViTDataModule, resume_from: Path | None) -> None:
     with warnings.catch_warnings():
         # Our loaders are plain iterables with no workers by design.
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -82,24 +152,49 @@ def _fit(
         warnings.filterwarnings("ignore", ".*LeafSpec.*is deprecated.*")
         # Validation metrics are torchmetrics states gathered from every rank before they are logged.
         warnings.filterwarnings("ignore", ".*when logging on epoch level in distributed setting.*")
-        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None)
-    if trainer.is_global_zero:
-        write_final_metrics(run, recipe, bundle)
-    return run.path
+        # weights_only: the trainer state is unpickled with torch's allow-list of plain types and
+        # tensors, whatever TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD says; its digest (config.json) only
+        # proves this run wrote it, since both live in the same directory.
+        trainer.fit(module, datamodule=datamodule, ckpt_path=str(resume_from) if resume_from else None, weights_only=True)
 
 
-def make_logger(run: RunDir) -> Logger | bool:
-    """Lightning's logger: none, since `RunRecorder` writes the epoch's figures to history.csv
-    (an optional logger, TensorBoard for one, would be built here)."""
-    return False
+def make_logger(recipe: Recipe, run: RunDir) -> Logger | bool:
+    """An experiment tracker beside history.csv, which `RunRecorder` always writes:
+    `train.logger: tensorboard` (RUN/tensorboard) or `mlflow` (RUN/mlflow.db); none by default."""
+    if recipe.train.logger is None:
+        return False
+    try:
+        if recipe.train.logger == "tensorboard":
+            from lightning.pytorch.loggers import TensorBoardLogger
+
+            return TensorBoardLogger(save_dir=run.path, name=run.tensorboard_dir.name, version="", default_hp_metric=False)
+        from lightning.pytorch.loggers import MLFlowLogger
+
+        # Its database set-up and "creating experiment" notes are not news to the user.
+        os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
+        logging.getLogger("lightning.pytorch.loggers.mlflow").setLevel(logging.ERROR)
+        return MLFlowLogger(experiment_name=recipe.name, run_name=run.path.name, tracking_uri=f"sqlite:///{run.mlflow_db.resolve()}")
+    except ModuleNotFoundError as error:
+        package = "tensorboard" if recipe.train.logger == "tensorboard" else "mlflow"
+        raise ConfigError(
+            f"train.logger={recipe.train.logger} needs the {package} package ({error}); "
+            f"pip install \"vivit[tracking]\", or leave train.logger unset"
+        ) from None
 
 
 def make_trainer(
-    recipe: Recipe, run: RunDir, bundle: DatasetBundle, extra_callbacks: list[pl.Callback] | None = None
+    recipe: Recipe,
+    run: RunDir,
+    bundle: DatasetBundle,
+    extra_callbacks: list[pl.Callback] | None = None,
+    progress: str = "lines",
 ) -> pl.Trainer:
     train = recipe.train
     info = {"class_names": list(bundle.class_names), "dataset": bundle.name, "recipe": recipe.name}
-    callbacks: list[pl.Callback] = [RunRecorder(run, train.select, info, epochs=train.epochs)]
+    bar = TQDMProgressBar(leave=True) if progress == "bar" else None
+    callbacks: list[pl.Callback] = [RunRecorder(run, train.select, info, epochs=train.epochs, write=bar and _tqdm_write)]
+    if bar is not None:
+        callbacks.append(bar)
     if train.ema_decay:
         callbacks.append(EMAWeightAveraging(decay=train.ema_decay))
     if train.early_stopping_patience:
@@ -118,9 +213,16 @@ def make_trainer(
         precision=recipe.resolved_precision(),
         gradient_clip_val=recipe.optim.grad_clip,
         callbacks=callbacks,
-        logger=make_logger(run),
+        logger=make_logger(recipe, run),
         num_sanity_val_steps=0,
-        enable_progress_bar=False,
+        enable_progress_bar=bar is not None,
         enable_model_summary=False,
         default_root_dir=run.path,
     )
+
+
+def _tqdm_write(line: str) -> None:
+    """A line above a live progress bar, which a plain print would break."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(line)

@@ -14,8 +14,11 @@ evaluating, reporting or predicting from a run does not pay for the training sta
 from __future__ import annotations
 
 import csv
+import fcntl
 import json
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,6 +34,7 @@ from vivit.training.recipe import Recipe, build_recipe
 from vivit.yaml_text import load_yaml
 
 CONFIG_FILE = "config.yaml"
+WRITER_LOCK = ".writer.lock"
 HISTORY_FILE = "history.csv"
 METRICS_FILE = "metrics.json"
 EVALUATION_DIR = "evaluation"
@@ -92,8 +96,46 @@ class RunDir:
         """evaluation/<name>.json, `name` a split, `-tta` appended for TTA figures."""
         return self.evaluation_dir / f"{name}.json"
 
+    @property
+    def tensorboard_dir(self) -> Path:
+        return self.path / "tensorboard"
+
+    @property
+    def mlflow_db(self) -> Path:
+        return self.path / "mlflow.db"
+
     def checkpoint_dir(self, name: str) -> Path:
         return self.checkpoints / name
+
+    # the writer's lock
+    @contextmanager
+    def writer_lock(self) -> Iterator[None]:
+        """Hold RUN/.writer.lock while training: a second `vivit train` into the same run is refused.
+
+        An advisory lock of the kernel's (flock), released when the process ends, however it ends:
+        a killed run leaves no stale lock.
+        """
+        self.path.mkdir(parents=True, exist_ok=True)
+        lock_path = self.path / WRITER_LOCK
+        handle = open(lock_path, "a+")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ConfigError(
+                f"{self.path} is being trained by {holder}; wait for it to end, or train into another --out"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"process {os.getpid()}\n")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+            handle.close()
 
     # config.yaml
     def holds_checkpoints(self) -> bool:
