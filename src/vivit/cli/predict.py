@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
     from vivit.inference.predict import predict
 
     model = load_model(args.run_dir)
-    class_names = model.checkpoint_info.get("class_names") or [str(i) for i in range(model.config.num_classes)]
+    class_names = model.class_names or [str(i) for i in range(model.config.num_classes)]
     samples = [sample for path in args.inputs for sample in read_inputs(path, model.config)]
     predictions = predict(model, samples, class_names, args.top_k)
     if args.gif is not None:

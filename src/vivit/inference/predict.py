@@ -22,7 +22,7 @@ def predict(
     """The `top_k` classes of each (name, (C, T, H, W) float tensor) sample, most likely first.
 
     Samples come from `vivit.inference.inputs.read_inputs`; `class_names` from
-    ``load_model(run).checkpoint_info["class_names"]``.
+    ``load_model(run).class_names``.
     """
     model.eval()
     k = min(top_k, len(class_names))
