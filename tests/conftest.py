@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,3 +18,12 @@ def shared_data() -> Path:
     if not (SHARED_DATA / "adrenalmnist3d.npz").exists():
         pytest.skip(f"real MedMNIST files not found in {SHARED_DATA} (CI has them)")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests (and the CLI processes they start) keep their cache away from the user's."""
+    folder = tmp_path_factory.mktemp("vivit-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIVIT_CACHE_DIR", str(folder))
+        yield folder
