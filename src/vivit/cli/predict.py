@@ -57,4 +57,4 @@ def write_gifs(out_dir: Path, samples: list[tuple[str, torch.Tensor]], predictio
             name = f"{stem}-{copy}"
         used.add(name)
         top_class, probability = prediction.top[0]
-        write_captioned_gif(out_dir / f"{name}.gif", sample, caption(top_class, probability))
+        write_captioned_gif(out_dir / f"{name}.gif", sample, caption(top_class, probability=probability))
