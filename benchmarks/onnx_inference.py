@@ -41,7 +41,7 @@ def median_seconds(run: Callable[[], object], repeats: int) -> float:
 
 def bench(preset: str, repeats: int, threads: int, directory: Path) -> dict[str, float]:
     model = create_model(preset).eval()
-    path = export_onnx(model, directory / f"{preset}.onnx", dynamic_batch=True)
+    path = export_onnx(model, directory / f"{preset}.onnx")
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
     session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -22,3 +23,12 @@ def shared_data() -> Path:
 # One suite, the same numbers on every CPU: `precision: auto` would pick bf16 autocast on a
 # processor with bf16 instructions and fp32 on others. The bf16 path has its own tests.
 os.environ.setdefault("VIVIT_CPU_BF16", "0")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def private_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The tests (and the CLI processes they start) keep their cache away from the user's."""
+    folder = tmp_path_factory.mktemp("vivit-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("VIVIT_CACHE_DIR", str(folder))
+        yield folder

@@ -2,18 +2,32 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
-from vivit.models import ViViTConfig, create_model, list_models
+try:
+    __version__ = version("vivit")
+except PackageNotFoundError:  # a source tree on PYTHONPATH that was never installed
+    __version__ = "unknown"
 
-__version__ = "0.1.0"
-__all__ = ["ViViTConfig", "create_model", "list_models", "load_model"]
+# Public name -> the module that defines it. Imported on first use, so `import vivit`
+# (which every `vivit.x` import runs first) loads no torch: `vivit --help` stays fast,
+# and load_model's safetensors stays out of `import vivit.models`.
+_EXPORTS = {
+    "ViViTConfig": "vivit.models",
+    "create_model": "vivit.models",
+    "list_models": "vivit.models",
+    "load_model": "vivit.checkpoints",
+}
+__all__ = list(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    # load_model needs safetensors; importing it lazily keeps `import vivit.models` torch-only.
-    if name == "load_model":
-        from vivit.checkpoints import load_model
-
-        return load_model
+    if name in _EXPORTS:
+        return getattr(import_module(_EXPORTS[name]), name)
     raise AttributeError(f"module 'vivit' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_EXPORTS])

@@ -215,10 +215,20 @@ def _check_same_tensors(expected: dict[str, tuple[int, ...]], given: dict[str, t
             )
 
 
+def checkpoint_class_names(directory: Path, info: dict[str, Any]) -> list[str] | None:
+    names = info.get("class_names")
+    if not names:
+        return None
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise CheckpointError(f"{directory / CONFIG}: 'class_names' must be a list of strings")
+    return names
+
+
 def load_model(path: str | os.PathLike) -> ViViT:
     """The model saved at `path` (a checkpoint or run directory), in eval mode.
 
-    Its `checkpoint_info` attribute holds the rest of config.json (class names, ...).
+    Its `class_names` attribute lists the classes its outputs score, in order (None when
+    config.json names none); `checkpoint_info` holds the rest of config.json.
     """
     directory = resolve_checkpoint(path)
     info = read_checkpoint_info(directory)
@@ -229,4 +239,5 @@ def load_model(path: str | os.PathLike) -> ViViT:
     model = build_model(config)
     load_state_into(model, load_weights(directory), directory)
     model.checkpoint_info = info  # type: ignore[attr-defined]
+    model.class_names = checkpoint_class_names(directory, info)  # type: ignore[attr-defined]
     return model.eval()

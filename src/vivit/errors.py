@@ -1,10 +1,12 @@
-"""User-facing errors.
+"""User-facing errors and warnings.
 
 Every expected mistake (bad file, unknown name, wrong shape) raises a subclass of
 :class:`VivitError` whose message is one line naming the thing and the fix. The
 command line prints that line and exits non-zero; anything else is a bug and keeps
-its traceback.
+its traceback. A legal but likely unintended setting is a one-line warning instead.
 """
+
+import sys
 
 
 class VivitError(Exception):
@@ -44,3 +46,8 @@ def first_line(error: BaseException) -> str:
     """A library's error as one line for our messages: its first line, or its type when empty."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def warn(message: str) -> None:
+    """A setting that is allowed but probably not meant: one line on stderr; the work goes on."""
+    print(f"vivit: warning: {message}", file=sys.stderr)

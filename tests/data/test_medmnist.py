@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pooch
 import pytest
 import requests
 import torch
 
 from vivit.data.medmnist import find_or_download, load_medmnist, resolve_data_dir, validate_npz
-from vivit.data.registry import get_medmnist_info
+from vivit.data.registry import MedMNISTInfo, get_medmnist_info
 from vivit.data.types import DatasetBundle
 from vivit.errors import DataError
 
@@ -153,3 +155,35 @@ def test_a_download_with_the_wrong_checksum_is_a_data_error(
 
 def _fail_if_called(*args: object, **kwargs: object) -> str:
     raise AssertionError("pooch.retrieve must not be called when the file is present")
+
+
+def test_the_checksum_notice_of_a_modified_file_is_shown_once_per_content(
+    tiny_info: MedMNISTInfo, tiny_arrays: dict[str, np.ndarray], save_npz: Callable[..., Path],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("VIVIT_CACHE_DIR", str(tmp_path / "cache"))
+    path = save_npz(tiny_arrays)  # its md5 is not the registry's
+    with caplog.at_level(logging.WARNING, logger=NOTICE_LOGGER):
+        load_medmnist(tiny_info.name, path=path)
+        load_medmnist(tiny_info.name, path=path)
+        assert len(_checksum_notices(caplog)) == 1
+        tiny_arrays["test_images"][0, 0, 0, 0] ^= 1
+        save_npz(tiny_arrays)  # another content at the same path
+        load_medmnist(tiny_info.name, path=path)
+        load_medmnist(tiny_info.name, path=path)
+    assert len(_checksum_notices(caplog)) == 2
+    assert sorted(p.name for p in path.parent.iterdir()) == ["cache", path.name], "nothing is written beside the data"
+    assert list((tmp_path / "cache").rglob("*.json")), "the memory of shown notices lives in the cache dir"
+
+
+def test_verify_shows_the_checksum_notice_every_time(
+    tiny_info: MedMNISTInfo, tiny_arrays: dict[str, np.ndarray], save_npz: Callable[..., Path],
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setenv("VIVIT_CACHE_DIR", str(tmp_path / "cache"))
+    path = save_npz(tiny_arrays)
+    with caplog.at_level(logging.WARNING, logger=NOTICE_LOGGER):
+        load_medmnist(tiny_info.name, path=path)
+        validate_npz(path, tiny_info)
+        validate_npz(path, tiny_info)
+    assert len(_checksum_notices(caplog)) == 3

@@ -21,12 +21,13 @@ from vivit.reporting.gifs import (
 )
 
 
-def test_caption_names_truth_prediction_and_its_probability() -> None:
-    assert caption("kidney-left", 0.934, true="kidney-right") == "T: kidney-right | P: kidney-left (p=0.93)"
+def test_caption_reads_truth_then_prediction_as_the_keras_example_grid() -> None:
+    assert caption("liver", true="liver") == "T: liver | P: liver"
+    assert caption("kidney-left", true="kidney-right") == "T: kidney-right | P: kidney-left"
 
 
-def test_caption_without_a_known_truth_shows_the_prediction_alone() -> None:
-    assert caption("normal", 0.5) == "P: normal (p=0.50)"
+def test_caption_without_a_known_truth_shows_the_prediction_and_its_probability() -> None:
+    assert caption("normal", probability=0.5) == "P: normal (p=0.50)"
 
 
 @pytest.mark.parametrize("side, scale", [(28, 4), (32, 4), (64, 2), (112, 1), (224, 1)])
@@ -73,7 +74,7 @@ def test_heat_overlay_leaves_uncovered_voxels_untouched() -> None:
 
 def test_caption_band_widens_the_canvas_for_long_class_names() -> None:
     frames = np.zeros((3, 28, 28, 3), dtype=np.uint8)
-    captioned = add_caption(frames, caption("a-rather-long-class-name", 0.9, true="another-long-name"))
+    captioned = add_caption(frames, caption("a-rather-long-class-name", true="another-long-name"))
     count, height, width, _ = captioned.shape
     assert count == 3 and height > 28 and width > 28
 
@@ -87,6 +88,6 @@ def test_gif_keeps_every_frame(tmp_path: Path) -> None:
 
 def test_captioned_gif_of_a_volume(tmp_path: Path) -> None:
     volume = np.random.default_rng(0).integers(0, 255, (1, 6, 28, 28), dtype=np.uint8)
-    with Image.open(write_captioned_gif(tmp_path / "v.gif", volume, caption("cube", 0.8))) as gif:
+    with Image.open(write_captioned_gif(tmp_path / "v.gif", volume, caption("cube", probability=0.8))) as gif:
         assert gif.width >= 112 and gif.height > 112
         assert gif.n_frames == len(play_order(volume))

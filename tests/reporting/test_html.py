@@ -10,7 +10,7 @@ ODD_NAME = '<b>"kidney" & co</b>'
 
 
 def page(**overrides) -> Page:
-    card = SampleCard(Picture("sample-00003.gif", 112, 112, "a sample"), f"T: {ODD_NAME} | P: liver (p=0.61)", 3, False)
+    card = SampleCard(Picture("sample-00003.gif", 112, 112, "a sample"), f"T: {ODD_NAME} | P: liver", 3, False)
     settings = dict(
         title="run", subtitle="", facts=[("dataset", ODD_NAME)], metrics={"test": {"accuracy": 0.5}},
         recipe_text="name: x", samples=[card], samples_note="", class_rows=[ClassRow(ODD_NAME, 3, 0.5, float("nan"), 0.4, None)],

@@ -20,6 +20,8 @@ from tests.sweeps.sweeps import (
 )
 from tests.training.test_end_to_end import history, vivit_cli
 
+SRC = Path(__file__).resolve().parents[2] / "src"
+
 
 @pytest.mark.slow
 def test_two_workers_share_one_sqlite_study_and_the_best_recipe_trains(tmp_path: Path) -> None:
@@ -74,9 +76,22 @@ def test_a_sweep_with_a_bad_space_key_ends_with_one_line(tmp_path: Path) -> None
 
 
 def test_a_report_of_an_unknown_study_names_the_known_ones(tmp_path: Path) -> None:
-    result = vivit_cli("sweep-report", "nope", "--storage", f"sqlite:///{tmp_path / 's.db'}")
+    import optuna
+
+    storage = f"sqlite:///{tmp_path / 's.db'}"
+    optuna.create_study(storage=storage, study_name="known")
+    result = vivit_cli("sweep-report", "nope", "--storage", storage)
     assert result.returncode == 2
-    assert "No study 'nope'" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    assert "No study 'nope'" in result.stderr and "known" in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_report_run_from_another_folder_creates_nothing_and_names_the_storage(tmp_path: Path) -> None:
+    result = vivit_cli("sweep-report", "my-sweep", cwd=tmp_path, env={"PYTHONPATH": str(SRC)})
+    assert result.returncode == 2
+    assert list(tmp_path.iterdir()) == []
+    (line,) = result.stderr.strip().splitlines()
+    assert str(tmp_path / "runs" / "sweeps.db") in line and "--storage" in line
 
 
 def test_a_trial_header_names_the_trial_its_parameters_and_its_run_directory() -> None:

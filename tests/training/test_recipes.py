@@ -142,3 +142,15 @@ def test_limit_train_batches_trains_on_that_many_batches_per_epoch(tmp_path) -> 
 def test_limit_train_batches_below_one_is_refused() -> None:
     with pytest.raises(ValueError, match="train.limit_train_batches must be at least 1"):
         load_recipe("keras-seed", ["train.limit_train_batches=0"])
+
+
+def test_a_warm_up_as_long_as_the_run_is_one_warning_line(capsys: pytest.CaptureFixture[str]) -> None:
+    load_recipe("vivit-medmnist", ["train.epochs=2"])  # what `--recipe vivit-medmnist --epochs 2` loads
+    (line,) = capsys.readouterr().err.splitlines()
+    assert line.startswith("vivit: warning: optim.warmup_epochs (5) >= train.epochs (2): the whole run stays in warm-up")
+
+
+def test_a_warm_up_shorter_than_the_run_is_silent(capsys: pytest.CaptureFixture[str]) -> None:
+    load_recipe("vivit-medmnist", ["train.epochs=6"])
+    load_recipe("keras-seed", ["train.epochs=1"])  # no warm-up at all
+    assert capsys.readouterr().err == ""

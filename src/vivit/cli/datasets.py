@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from vivit.data.datasets import SYNTHETIC
-from vivit.data.medmnist import find_or_download, resolve_data_dir, validate_npz
+# The registry is plain data; the loaders (torch, numpy, pooch) are imported by the
+# commands that use them, so `vivit --help` does not load them.
 from vivit.data.registry import (
     MEDMNIST_3D,
     SIZES,
@@ -49,6 +49,8 @@ def _add_file_options(parser: argparse.ArgumentParser) -> None:
 
 
 def list_command(args: argparse.Namespace) -> int:
+    from vivit.data.datasets import SYNTHETIC
+
     print(f"{'name':<18} {'task':<12} {'classes':>7}  train / val / test")
     for info in MEDMNIST_3D.values():
         sizes = " / ".join(str(n) for n in info.split_sizes.values())
@@ -71,11 +73,15 @@ def info_command(args: argparse.Namespace) -> int:
         names = info.class_names
         pairs = ", ".join(f"{names[a]}/{names[b]}" for a, b in info.left_right_pairs)
         print(f"left-right:  axis {info.left_right_axis} of (T, H, W); pairs {pairs}")
+    from vivit.data.medmnist import resolve_data_dir
+
     print(f"data folder: {resolve_data_dir(None)}")
     return 0
 
 
 def download_command(args: argparse.Namespace) -> int:
+    from vivit.data.medmnist import find_or_download
+
     path = find_or_download(args.name, args.size, args.data_dir)
     return _print_verification(path, get_medmnist_info(args.name), args.size)
 
@@ -85,12 +91,16 @@ def verify_command(args: argparse.Namespace) -> int:
     if given.is_file():
         info, size = identify_medmnist_file(given)
         return _print_verification(given, info, size)
+    from vivit.data.medmnist import resolve_data_dir
+
     info = get_medmnist_info(args.path_or_name)
     path = resolve_data_dir(args.data_dir) / info.filename(args.size)
     return _print_verification(path, info, args.size)
 
 
 def _print_verification(path: Path, info: MedMNISTInfo, size: int) -> int:
+    from vivit.data.medmnist import validate_npz
+
     report = validate_npz(path, info, size)
     counts = ", ".join(f"{split} {n}" for split, n in report.split_sizes.items())
     print(f"{path}: structure OK ({info.name}, {size}^3, {counts})")

@@ -11,7 +11,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("run_dir", type=Path, help="a run directory or a checkpoint directory")
     parser.add_argument("--format", choices=("onnx", "torchscript"), default="onnx")
     parser.add_argument("--out", type=Path, help="output file (default RUN_DIR/export/model.onnx or model.pt)")
-    parser.add_argument("--dynamic-batch", action="store_true", help="ONNX: accept any batch size (TorchScript always does)")
+    batch = parser.add_mutually_exclusive_group()
+    batch.add_argument(
+        "--static-batch", type=int, metavar="N", help="ONNX: fix the batch size at N (default: any batch size)"
+    )
+    # Any batch size is the default; the flag stays accepted so older scripts keep working.
+    batch.add_argument("--dynamic-batch", action="store_true", help=argparse.SUPPRESS)
     parser.set_defaults(func=run)
 
 
@@ -21,7 +26,11 @@ def run(args: argparse.Namespace) -> int:
 
     model = load_model(args.run_dir)
     out = args.out or args.run_dir / "export" / f"model{SUFFIXES[args.format]}"
-    export_model(model, args.format, out, args.dynamic_batch)
+    export_model(model, args.format, out, args.static_batch)
+    batch = "B" if args.static_batch is None else str(args.static_batch)
     size = model.config.input_size
-    print(f"wrote {out} (input 'video' (B, {model.config.in_channels}, {size[0]}, {size[1]}, {size[2]}) float in [0, 1])")
+    print(
+        f"wrote {out} (input 'video' ({batch}, {model.config.in_channels}, {size[0]}, {size[1]}, {size[2]}) "
+        f"float in [0, 1]; class names and input spec in its metadata)"
+    )
     return 0

@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import vivit
 from vivit.errors import Stopped, VivitError
 
 
@@ -19,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     from vivit.cli import datasets, evaluate, export, models, predict, report, sweep, train
 
     parser = argparse.ArgumentParser(prog="vivit", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"vivit {vivit.__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     for module in (train, evaluate, predict, report, sweep, export, datasets, models):
         module.register(subparsers)

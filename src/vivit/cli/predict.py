@@ -49,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     source = args.run_dir / "checkpoints" / args.checkpoint if args.checkpoint else args.run_dir
     model = load_model(source)
-    class_names = model.checkpoint_info.get("class_names") or [str(i) for i in range(model.config.num_classes)]
+    class_names = model.class_names or [str(i) for i in range(model.config.num_classes)]
     skipped: list[Unreadable] = []
     resized: set[tuple[int, ...]] = set()
     printed: list[Prediction] = []
@@ -134,4 +134,4 @@ class GifFolder:
             name = f"{stem}-{copy}"
         self.used.add(name)
         top_class, probability = prediction.top[0]
-        write_captioned_gif(self.out_dir / f"{name}.gif", sample, caption(top_class, probability))
+        write_captioned_gif(self.out_dir / f"{name}.gif", sample, caption(top_class, probability=probability))

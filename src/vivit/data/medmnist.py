@@ -4,6 +4,8 @@ A file is accepted when its *structure* matches the registry (keys, dtypes, shap
 sample counts, label range). The official md5 is checked too, but a mismatch only
 logs a one-line notice: a locally rebuilt file (same samples, another order) is as
 good for training as the official one, and refusing it would strand offline users.
+Loading shows that notice once per file content; `validate_npz` (a question the user
+asked) shows it every time.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import pooch
 import torch
 
 from vivit.data.arrays import read_npz
+from vivit.data.cache import cache_root
+from vivit.data.checksum_notices import first_notice
 from vivit.data.registry import SPLITS, MedMNISTInfo, get_medmnist_info
 from vivit.data.types import DatasetBundle, Split
 from vivit.errors import DataError
@@ -45,12 +49,12 @@ class NpzReport:
 
 
 def resolve_data_dir(data_dir: str | os.PathLike | None = None) -> Path:
-    """The folder holding dataset files: the argument, else $VIVIT_DATA_DIR, else a user cache."""
+    """The folder holding dataset files: the argument, else $VIVIT_DATA_DIR, else the user cache."""
     if data_dir is not None:
         return Path(data_dir).expanduser()
     if os.environ.get(DATA_DIR_ENV):
         return Path(os.environ[DATA_DIR_ENV]).expanduser()
-    return Path(pooch.os_cache("vivit"))
+    return cache_root()
 
 
 def find_or_download(name: str, size: int = 28, data_dir: str | os.PathLike | None = None) -> Path:
@@ -98,7 +102,7 @@ def load_medmnist(
     """
     info = get_medmnist_info(name)
     file = Path(path) if path is not None else find_or_download(name, size, data_dir)
-    arrays, _ = _read_checked(file, info, size)
+    arrays, _ = _read_checked(file, info, size, notice_once=True)
     splits = {}
     for split in SPLITS:
         images = torch.from_numpy(arrays[f"{split}_images"]).unsqueeze(1)  # (N, 1, D, H, W), a view
@@ -123,7 +127,7 @@ def file_md5(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def _read_checked(
-    path: Path, info: MedMNISTInfo, size: int
+    path: Path, info: MedMNISTInfo, size: int, notice_once: bool = False
 ) -> tuple[dict[str, np.ndarray], NpzReport]:
     """Read every array once, check it, and report; shared by validation and loading."""
     arrays = _read_npz(path, info, size)
@@ -138,7 +142,7 @@ def _read_checked(
         md5=md5,
         official_md5=info.md5[size],
     )
-    if not report.checksum_matches:
+    if not report.checksum_matches and (not notice_once or first_notice(path, md5)):
         logger.warning(
             "%s: md5 %s differs from the official %s, "
             "but its structure matches %s, so it is accepted",

@@ -4,10 +4,15 @@ Both trace the model on one example input of the size the model was built for, s
 Python-side checks (input shape, token grid) run once at export time and the exported
 graph has fixed T, H and W. ONNX uses the TorchScript-based exporter (`dynamo=False`),
 which lowers `F.scaled_dot_product_attention` to MatMul/Softmax from opset 14 on.
+
+Each exported file describes itself, so a server needs nothing but the file: the class
+names, the input spec and the model config, as JSON strings under the keys of
+`export_metadata` (ONNX `metadata_props`, TorchScript `_extra_files`).
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from pathlib import Path
 
@@ -19,28 +24,56 @@ from vivit.models import ViViT
 FORMATS = ("onnx", "torchscript")
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
 OPSET = 17  # LayerNormalization is a single op from 17 on
+BATCH_AXIS = "batch"
 
 
 def example_input(model: ViViT, batch_size: int = 1) -> torch.Tensor:
     return torch.rand(batch_size, model.config.in_channels, *model.config.input_size)
 
 
-def export_onnx(model: ViViT, path: Path, dynamic_batch: bool = False) -> Path:
-    """Write `model` as ONNX: input `video` (B, C, T, H, W) float, output `logits` (B, classes)."""
+def export_metadata(model: ViViT, static_batch: int | None = None) -> dict[str, str]:
+    """Key -> JSON string: `class_names`, `input` (name, shape, dtype, range, layout), `model_config`.
+
+    The class names are the model's `class_names` (set by `load_model`); null when unknown.
+    """
+    batch: int | str = static_batch if static_batch is not None else BATCH_AXIS
+    class_names = getattr(model, "class_names", None)
+    spec = {
+        "name": "video",
+        "shape": [batch, model.config.in_channels, *model.config.input_size],
+        "dtype": "float32",
+        "value_range": [0.0, 1.0],
+        "layout": "(B, C, T, H, W)",
+        "output": {"name": "logits", "shape": [batch, model.config.num_classes]},
+    }
+    document = {"class_names": list(class_names) if class_names else None, "input": spec, "model_config": model.config.to_dict()}
+    return {key: json.dumps(value) for key, value in document.items()}
+
+
+def export_onnx(model: ViViT, path: Path, static_batch: int | None = None) -> Path:
+    """Write `model` as ONNX: input `video` (B, C, T, H, W) float, output `logits` (B, classes).
+
+    The batch axis is symbolic (`batch`) unless `static_batch` fixes it.
+    """
     try:
-        import onnx  # noqa: F401 - torch.onnx writes the file with it
+        import onnx
     except ImportError:
         raise ConfigError("ONNX export needs the onnx package: pip install 'vivit[export]'") from None
+    check_static_batch(static_batch)
     model = model.eval()
     # Tracing at batch 2 keeps the exporter from specialising anything on a batch of one.
-    video = example_input(model, 2 if dynamic_batch else 1)
-    axes = {"video": {0: "batch"}, "logits": {0: "batch"}} if dynamic_batch else None
+    video = example_input(model, 2 if static_batch is None else static_batch)
+    axes = {"video": {0: BATCH_AXIS}, "logits": {0: BATCH_AXIS}} if static_batch is None else None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # tracer warnings about Python-side shape checks
         torch.onnx.export(
             model, (video,), str(path), input_names=["video"], output_names=["logits"],
             dynamic_axes=axes, opset_version=OPSET, dynamo=False,
         )
+    graph = onnx.load(str(path))
+    for key, value in export_metadata(model, static_batch).items():
+        graph.metadata_props.add(key=key, value=value)
+    onnx.save(graph, str(path))
     return path
 
 
@@ -50,19 +83,26 @@ def export_torchscript(model: ViViT, path: Path) -> Path:
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore")
         traced = torch.jit.trace(model, (example_input(model, 2),))
-    traced.save(str(path))
+    traced.save(str(path), _extra_files=export_metadata(model))
     return path
 
 
-def export_model(model: ViViT, fmt: str, path: Path, dynamic_batch: bool = False) -> Path:
+def check_static_batch(static_batch: int | None) -> None:
+    if static_batch is not None and static_batch < 1:
+        raise ConfigError(f"--static-batch must be a positive batch size, not {static_batch}; leave it out for any batch size")
+
+
+def export_model(model: ViViT, fmt: str, path: Path, static_batch: int | None = None) -> Path:
     """Write `model` as `fmt` (`onnx` or `torchscript`) to `path`; return the path.
 
-    ONNX: input `video` (B, C, T, H, W), output `logits`; a fixed batch of 1 unless
-    `dynamic_batch`. TorchScript: a traced module that takes any batch size.
+    ONNX: input `video` (B, C, T, H, W), output `logits`; any batch size unless
+    `static_batch` fixes one. TorchScript: a traced module that takes any batch size.
     """
+    if fmt not in FORMATS:
+        raise ConfigError(f"Unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}")
+    if fmt == "torchscript" and static_batch is not None:
+        raise ConfigError("--static-batch applies to ONNX only; a TorchScript model takes any batch size")
     path.parent.mkdir(parents=True, exist_ok=True)
     if fmt == "onnx":
-        return export_onnx(model, path, dynamic_batch)
-    if fmt == "torchscript":
-        return export_torchscript(model, path)
-    raise ConfigError(f"Unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}")
+        return export_onnx(model, path, static_batch)
+    return export_torchscript(model, path)

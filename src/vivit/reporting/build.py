@@ -143,7 +143,7 @@ def attention_note(model: ViViT, size: tuple[int, int, int]) -> str:
 
 def sample_caption(predictions: SplitPredictions, i: int, class_names: list[str]) -> str:
     predicted = int(predictions.predicted[i])
-    return gifs.caption(class_names[predicted], float(predictions.confidence[i]), class_names[int(predictions.labels[i])])
+    return gifs.caption(class_names[predicted], true=class_names[int(predictions.labels[i])])
 
 
 def sample_card(

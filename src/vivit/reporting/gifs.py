@@ -25,9 +25,10 @@ HEAT_ALPHA = 0.55
 CAPTION_FONT_SIZE = 12
 
 
-def caption(predicted: str, probability: float, true: str | None = None) -> str:
-    """'T: <true class> | P: <predicted class> (p=0.93)'; without a known truth, the P part alone."""
-    prediction = f"P: {predicted} (p={probability:.2f})"
+def caption(predicted: str, true: str | None = None, probability: float | None = None) -> str:
+    """'T: liver | P: liver' (true | predicted, as the Keras ViViT example titles its grid);
+    without a known truth the P part alone, and '(p=0.93)' after it when `probability` is given."""
+    prediction = f"P: {predicted}" if probability is None else f"P: {predicted} (p={probability:.2f})"
     return prediction if true is None else f"T: {true} | {prediction}"
 
 

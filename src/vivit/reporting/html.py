@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from html import escape
 
 METRIC_KEYS = ("accuracy", "top5", "auc", "loss")
+PREDICTION_COLUMNS = 5  # the 25 samples of a default report as a 5 x 5 grid
 
 STYLE = """
 body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1d232a;
@@ -21,13 +22,15 @@ th, td { padding: 3px 10px; border-bottom: 1px solid #e3e7eb; text-align: right;
 th:first-child, td:first-child { text-align: left; } th { background: #f3f5f7; }
 .note { color: #56606b; font-size: 13px; }
 .grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(var(--cell), 1fr)); gap: 10px; }
+/* Predictions: always 5 x 5 whatever the window; minmax(0, ...) lets cards shrink below their content. */
+.grid.fixed { grid-template-columns: repeat(var(--columns), minmax(0, 1fr)); }
 figure { margin: 0; padding: 6px; border: 2px solid #cfe8d4; border-radius: 6px; background: #fbfdfb; text-align: center; }
 figure.error { border-color: #d9534f; background: #fff6f5; }
 figure img { image-rendering: pixelated; max-width: 100%; height: auto; }
 figcaption { font-size: 12px; margin-top: 4px; overflow-wrap: anywhere; }
 figcaption .mark { font-weight: 600; color: #2e7d32; } figure.error figcaption .mark { color: #c62828; }
 figcaption .index { color: #7a848e; } figcaption .line { display: block; }
-figure.error figcaption .line:last-child { color: #c62828; font-weight: 600; }
+figcaption .caption { display: block; } figure.error figcaption .predicted { color: #c62828; font-weight: 600; }
 img.plot { max-width: 100%; height: auto; }
 .side { display: flex; flex-wrap: wrap; gap: 24px; align-items: flex-start; }
 .side > div { flex: 0 1 auto; max-width: 600px; }
@@ -48,7 +51,7 @@ class Picture:
 @dataclass(frozen=True)
 class SampleCard:
     picture: Picture
-    caption: str  # "T: ... | P: ... (p=...)"
+    caption: str  # "T: <true> | P: <predicted>"
     index: int  # position in the split
     correct: bool
 
@@ -83,7 +86,7 @@ class Page:
 def render(page: Page) -> str:
     sections = [
         header(page),
-        section("Predictions", page.samples_note, sample_grid(page.samples), "predictions"),
+        section("Predictions", page.samples_note, sample_grid(page.samples, PREDICTION_COLUMNS), "predictions"),
         section("Training curves", "" if page.curves else "No history.csv in this run.", picture(page.curves), "curves"),
         section("Per-class results", "", per_class(page), "classes"),
         section("ROC curves", "", picture(page.roc), "roc"),
@@ -133,23 +136,30 @@ def picture(item: Picture | None, css_class: str = "plot") -> str:
     )
 
 
-def sample_grid(cards: list[SampleCard]) -> str:
+def sample_grid(cards: list[SampleCard], columns: int | None = None) -> str:
+    """Cards in `columns` columns that shrink with the window, else as many as fit."""
     if not cards:
         return ""
-    # Wide enough for "P: kidney-right (p=0.93)" on one line under a 112-pixel sample.
-    cell = max(176, max(card.picture.width for card in cards) + 16)
     figures = "".join(sample_figure(card) for card in cards)
+    if columns is not None:
+        return f"<div class=\"grid fixed\" style=\"--columns: {columns}\">{figures}</div>"
+    # Wide enough for "T: kidney-right | P: kidney-left" on one line under a 112-pixel sample.
+    cell = max(176, max(card.picture.width for card in cards) + 16)
     return f"<div class=\"grid\" style=\"--cell: {cell}px\">{figures}</div>"
 
 
 def sample_figure(card: SampleCard) -> str:
     mark = "&#10003;" if card.correct else "&#10007; error"
-    # "T: ... | P: ..." reads better as two lines in a narrow card; the title keeps it whole.
-    lines = "".join(f"<span class=\"line\">{escape(line)}</span>" for line in card.caption.split(" | "))
+    truth, _, predicted = card.caption.rpartition(" | ")
+    # The predicted half is a span of its own so that a mistake can colour it.
+    text = (
+        f"<span class=\"truth\">{escape(truth)}</span> | <span class=\"predicted\">{escape(predicted)}</span>"
+        if truth else f"<span class=\"predicted\">{escape(predicted)}</span>"
+    )
     return (
         f"<figure class=\"sample {'correct' if card.correct else 'error'}\" title=\"{escape(card.caption)}\">"
         f"{picture(card.picture, 'sample')}<figcaption><span class=\"mark\">{mark}</span> "
-        f"<span class=\"index\">#{card.index}</span><span class=\"caption\">{lines}</span></figcaption></figure>"
+        f"<span class=\"index\">#{card.index}</span><span class=\"caption\">{text}</span></figcaption></figure>"
     )
 
 

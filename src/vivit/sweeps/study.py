@@ -107,11 +107,24 @@ def load_study(storage: str, name: str) -> Any:
     import optuna
 
     quiet_optuna()
+    check_storage_exists(storage)
     backend = make_storage(storage, heartbeat=None)
     known = [s.study_name for s in optuna.get_all_study_summaries(backend)]
     if name not in known:
         raise ConfigError(f"No study '{name}' in {storage}; studies there: {', '.join(known) or 'none'}")
     return optuna.load_study(study_name=name, storage=backend)
+
+
+def check_storage_exists(url: str) -> None:
+    """A SQLite storage that is not there is refused: opening it would create an empty database."""
+    if not url.startswith("sqlite:///") or url.removeprefix("sqlite:///") in ("", ":memory:"):
+        return
+    path = Path(url.removeprefix("sqlite:///"))
+    if not path.is_file():
+        raise ConfigError(
+            f"No sweep storage at {path.resolve()} ({url}); run this from the folder the sweep ran in, "
+            f"or point at its database with --storage sqlite:////absolute/path/to/sweeps.db"
+        )
 
 
 def make_storage(url: str, heartbeat: int | None) -> Any:

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, warn
 from vivit.models import ViViTConfig, preset_config
 from vivit.validation import check_fields
 from vivit.yaml_text import load_yaml
@@ -314,8 +314,23 @@ def load_recipe(name_or_path: str = "keras-seed", overrides: list[str] | None = 
     """
     data = read_recipe_file(name_or_path)
     try:
-        return build_recipe(apply_overrides(data, overrides or []))
+        recipe = build_recipe(apply_overrides(data, overrides or []))
     except ConfigError as error:
         if name_or_path in shipped_recipes():
             raise
         raise ConfigError(f"Recipe {name_or_path}: {error}") from None
+    for message in recipe_warnings(recipe):
+        warn(message)
+    return recipe
+
+
+def recipe_warnings(recipe: Recipe) -> list[str]:
+    """Settings that are valid but defeat themselves, each as one line saying what to change."""
+    warmup, epochs = recipe.optim.warmup_epochs, recipe.train.epochs
+    if warmup > 0 and warmup >= epochs:
+        return [
+            f"optim.warmup_epochs ({warmup:g}) >= train.epochs ({epochs}): the whole run stays in warm-up "
+            f"and the learning rate never reaches optim.lr ({recipe.optim.lr:g}); "
+            f"lower optim.warmup_epochs or train more epochs"
+        ]
+    return []
