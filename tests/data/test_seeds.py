@@ -12,6 +12,7 @@ import pytest
 import torch
 
 from vivit.data.loader import ShardedOrder
+from vivit.data.seeds import derive_seed
 from vivit.data.synthetic import (
     make_synthetic_motion,
     make_synthetic_shapes,
@@ -65,3 +66,8 @@ def test_synthetic_splits_are_drawn_from_the_seeds_recorded_runs_used(seed: int,
     expected_motion = make_synthetic_motion(4, 4, 12, SPLIT_SEEDS[seed, split])
     assert torch.equal(shapes.images, expected_shapes.images)
     assert torch.equal(motion.images, expected_motion.images)
+
+
+def test_derived_seeds_are_the_recorded_values_and_mix_seed_with_keys() -> None:
+    assert derive_seed(0, 1) == 3964924996 and derive_seed(1, 0) == 1835504127  # not seed + epoch
+    assert derive_seed(42, 7, 1) == 891417746
