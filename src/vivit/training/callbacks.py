@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import csv
-import math
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -56,11 +55,7 @@ class RunRecorder(Checkpoint):
         if epoch is None or score is None:
             self.best = None
             return
-        # Trainer states written before ties were broken by the loss lack it: history has it.
-        loss = state_dict.get("best_loss")
-        if loss is None:
-            loss = next((r.get("val/loss", math.nan) for r in self.rows if r["epoch"] == epoch), math.nan)
-        self.best = Candidate(epoch, score, loss)
+        self.best = Candidate(epoch, score, state_dict["best_loss"])
 
     def on_fit_start(self, trainer: pl.Trainer, pl_module: pl.LightningModule) -> None:
         # A run killed after its checkpoint but before history.csv was rewritten resumes with
