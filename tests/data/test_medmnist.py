@@ -92,7 +92,10 @@ def test_data_dir_argument_beats_environment_beats_user_cache(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("VIVIT_DATA_DIR", raising=False)
+    monkeypatch.delenv("VIVIT_CACHE_DIR", raising=False)
     assert resolve_data_dir() == Path(pooch.os_cache("vivit"))
+    monkeypatch.setenv("VIVIT_CACHE_DIR", str(tmp_path / "cache"))
+    assert resolve_data_dir() == tmp_path / "cache"  # downloads go to the cache the user named
     monkeypatch.setenv("VIVIT_DATA_DIR", str(tmp_path / "env"))
     assert resolve_data_dir() == tmp_path / "env"
     assert resolve_data_dir(tmp_path / "arg") == tmp_path / "arg"

@@ -9,7 +9,7 @@ import torch
 
 from vivit.checkpoints import load_model, publish, save_model
 from vivit.errors import ConfigError
-from vivit.models.memory import estimate_bytes
+from vivit.models.memory_estimate import estimate_bytes
 from vivit.transfer.finetune import freeze_spatial_encoder
 
 from .conftest import INPUT_SIZE, small_config, small_model

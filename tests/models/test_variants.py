@@ -85,3 +85,11 @@ def test_models_import_nothing_but_torch() -> None:
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_shared_base_is_not_a_model_of_its_own() -> None:
+    from vivit.models import ViViTConfig
+    from vivit.models.base import ViViT
+
+    with pytest.raises(TypeError, match="abstract"):
+        ViViT(ViViTConfig())

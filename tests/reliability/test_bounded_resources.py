@@ -16,7 +16,7 @@ from tests.reliability.fuzzing import record
 from vivit.checkpoints import publish, save_model
 from vivit.errors import ConfigError
 from vivit.models import create_model
-from vivit.models.memory import estimate_bytes
+from vivit.models.memory_estimate import estimate_bytes
 from vivit.training.preflight import check_batch_fits
 
 # glibc's adaptive mmap threshold lets freed blocks be reused without the process's memory

@@ -1,13 +1,19 @@
-"""ROC curves and per-class scores, against small cases worked out by hand."""
+"""ROC curves and per-class scores, against small cases worked out by hand; one AUC with `vivit evaluate`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 from torchmetrics.functional.classification import multiclass_auroc
 
+from vivit.evaluation.metrics import ClassificationMetrics
+from vivit.reporting.build import headline_metrics
+from vivit.training.run_dir import RunDir
 from vivit.reporting.metrics import confusion_matrix, one_vs_rest_roc, per_class_scores, roc_curve
+from vivit.reporting.predictions import SplitPredictions
 
 
 def test_roc_steps_through_each_score_from_the_highest() -> None:
@@ -42,6 +48,33 @@ def test_one_vs_rest_areas_match_torchmetrics() -> None:
     curves = one_vs_rest_roc(probabilities.numpy(), labels.numpy())
     expected = multiclass_auroc(probabilities, labels, num_classes=5, average=None)
     np.testing.assert_allclose([curves[c].auc for c in range(5)], expected.numpy(), atol=1e-6)
+
+
+def _evaluated_auc(probabilities: torch.Tensor, labels: torch.Tensor) -> float:
+    metrics = ClassificationMetrics(probabilities.shape[1], sync_across_ranks=False)
+    metrics.update(probabilities.log(), labels)  # logits whose softmax is `probabilities`
+    return metrics.compute()["auc"]
+
+
+@pytest.mark.filterwarnings("ignore:No positive samples")  # torchmetrics on the absent class
+@pytest.mark.parametrize(("num_classes", "absent"), [(2, None), (5, None), (5, 4)])
+def test_the_report_shows_the_auc_vivit_evaluate_computes(tmp_path: Path, num_classes: int, absent: int | None) -> None:
+    generator = torch.Generator().manual_seed(num_classes)
+    probabilities = torch.rand(120, num_classes, generator=generator).softmax(dim=1)
+    labels = torch.randint(0, num_classes, (120,), generator=generator)
+    if absent is not None:  # a class missing from the split: both count it the same way
+        labels[labels == absent] = 0
+    predictions = SplitPredictions(probabilities.numpy(), labels.numpy())
+    shown = headline_metrics(RunDir(tmp_path), "test", predictions)["test"]["auc"]  # no metrics.json: computed
+    assert shown == pytest.approx(_evaluated_auc(probabilities, labels), abs=1e-6)
+
+
+def test_a_binary_reports_roc_curve_has_the_evaluated_auc() -> None:
+    generator = torch.Generator().manual_seed(1)
+    probabilities = torch.rand(80, 2, generator=generator).softmax(dim=1)
+    labels = torch.randint(0, 2, (80,), generator=generator)
+    curve = one_vs_rest_roc(probabilities.numpy(), labels.numpy())[1]  # the curve the binary report draws
+    assert curve.auc == pytest.approx(_evaluated_auc(probabilities, labels), abs=1e-6)
 
 
 def test_confusion_matrix_rows_are_true_classes() -> None:

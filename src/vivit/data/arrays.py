@@ -20,7 +20,7 @@ from typing import BinaryIO
 import numpy as np
 
 from vivit.errors import DataError, first_line
-from vivit.memory import available_memory, format_bytes
+from vivit.system_memory import available_memory, format_bytes
 
 # numpy parses a .npy header as a Python literal: a damaged one raises SyntaxError or TokenError.
 READ_ERRORS = (

@@ -15,9 +15,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
-import numpy as np
 import torch
 
+from vivit.data.seeds import derive_seed
 from vivit.data.types import Split
 from vivit.errors import ConfigError, DataError
 
@@ -51,7 +51,7 @@ class ShardedOrder:
     def indices(self) -> torch.Tensor:
         """(len(self),) int64 indices into the split, for this rank and epoch."""
         if self.shuffle:
-            generator = torch.Generator().manual_seed(_epoch_seed(self.seed, self.epoch))
+            generator = torch.Generator().manual_seed(derive_seed(self.seed, self.epoch))
             order = torch.randperm(self.num_samples, generator=generator)
         else:
             order = torch.arange(self.num_samples)
@@ -116,7 +116,3 @@ class BatchLoader:
                 images, labels = images.to(self.device), labels.to(self.device)
             yield images.float().div_(255), labels
 
-
-def _epoch_seed(seed: int, epoch: int) -> int:
-    # Mixes the pair, so (seed=0, epoch=1) and (seed=1, epoch=0) differ, unlike seed + epoch.
-    return int(np.random.SeedSequence([seed, epoch]).generate_state(1)[0])

@@ -19,6 +19,7 @@ import numpy as np
 import torch
 
 from vivit.data.registry import SPLITS
+from vivit.data.seeds import derive_seed
 from vivit.data.types import DatasetBundle, Split
 
 SHAPE_CLASSES = ("sphere", "cube", "torus", "cylinder", "cone")
@@ -166,7 +167,7 @@ def _in_chunks(
 
 def _split_seed(seed: int, split: str) -> int:
     """Independent seeds per split, so val and test never repeat a training sample."""
-    return int(np.random.SeedSequence([seed, SPLITS.index(split)]).generate_state(1)[0])
+    return derive_seed(seed, SPLITS.index(split))
 
 
 def _to_split(values: np.ndarray, labels: np.ndarray) -> Split:

@@ -11,13 +11,32 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
-from torchmetrics import MeanMetric
+from torchmetrics import MeanMetric, Metric
 from torchmetrics.classification import (
     BinaryAUROC,
     MulticlassAccuracy,
     MulticlassAUROC,
     MulticlassConfusionMatrix,
 )
+
+
+def auc_metric(num_classes: int, sync_across_ranks: bool = True) -> Metric:
+    """The one AUC of this project (MedMNIST's): class 1's for two classes, else the
+    macro mean of one-vs-rest AUCs. Feed it `auc_scores(probabilities)`."""
+    sync = {"sync_on_compute": sync_across_ranks}
+    return BinaryAUROC(**sync) if num_classes == 2 else MulticlassAUROC(num_classes, average="macro", **sync)
+
+
+def auc_scores(probabilities: torch.Tensor) -> torch.Tensor:
+    """(N,) class-1 probabilities for two classes, else the (N, K) probabilities unchanged."""
+    return probabilities[:, 1] if probabilities.shape[1] == 2 else probabilities
+
+
+def auc(probabilities: torch.Tensor, labels: torch.Tensor) -> float:
+    """The AUC of a whole split's (N, K) probabilities, as `ClassificationMetrics` reports it."""
+    metric = auc_metric(probabilities.shape[1], sync_across_ranks=False)
+    metric.update(auc_scores(probabilities), labels)
+    return float(metric.compute())
 
 
 class ClassificationMetrics(nn.Module):
@@ -31,7 +50,7 @@ class ClassificationMetrics(nn.Module):
         sync = {"sync_on_compute": sync_across_ranks}
         self.accuracy = MulticlassAccuracy(num_classes, average="micro", **sync)
         self.top5 = MulticlassAccuracy(num_classes, top_k=5, average="micro", **sync) if num_classes > 5 else None
-        self.auc = BinaryAUROC(**sync) if num_classes == 2 else MulticlassAUROC(num_classes, average="macro", **sync)
+        self.auc = auc_metric(num_classes, sync_across_ranks)
         self.confusion = MulticlassConfusionMatrix(num_classes, **sync)
         # A torchmetrics state, not a module buffer: weight averaging (EMA) swaps buffers.
         self.loss = MeanMetric(**sync)
@@ -42,7 +61,7 @@ class ClassificationMetrics(nn.Module):
         self.accuracy.update(probs, labels)
         if self.top5 is not None:
             self.top5.update(probs, labels)
-        self.auc.update(probs[:, 1] if self.num_classes == 2 else probs, labels)
+        self.auc.update(auc_scores(probs), labels)
         self.confusion.update(probs, labels)
         self.loss.update(F.cross_entropy(logits, labels), weight=labels.numel())
 

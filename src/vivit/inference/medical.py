@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 
 from vivit.errors import DataError, first_line
-from vivit.memory import available_memory, format_bytes
+from vivit.system_memory import available_memory, format_bytes
 
 NIFTI_SUFFIXES = (".nii", ".nii.gz")
 ABDOMINAL_WINDOW = (-150.0, 250.0)

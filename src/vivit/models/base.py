@@ -6,7 +6,7 @@ variant is a small subclass that implements `build_encoder` and `encode`.
 
 from __future__ import annotations
 
-from abc import abstractmethod
+from abc import ABCMeta, abstractmethod
 
 import torch
 from torch import nn
@@ -22,8 +22,11 @@ from vivit.models.layers.pos_embedding import build_pos_embedding
 from vivit.models.layers.tokenizers import build_tokenizer
 
 
-class ViViT(nn.Module):
-    """Input (B, C, T, H, W) float video or volume; output (B, num_classes) logits."""
+class ViViT(nn.Module, metaclass=ABCMeta):
+    """Input (B, C, T, H, W) float video or volume; output (B, num_classes) logits.
+
+    Abstract: `ViViT(config)` raises TypeError; build a variant with `create_model` or its class.
+    """
 
     def __init__(self, config: ViViTConfig) -> None:
         super().__init__()

@@ -16,6 +16,7 @@ import torch
 from vivit.checkpoints import load_model
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
+from vivit.evaluation.metrics import auc
 from vivit.models import ViViT
 from vivit.reporting import gifs, plots
 from vivit.reporting.attention_maps import token_attention, tokens_to_voxels
@@ -116,8 +117,9 @@ def headline_metrics(run: RunDir, split: str, predictions: SplitPredictions) -> 
     rows = {name: saved[name] for name in ("val", "test") if isinstance(saved.get(name), dict)}
     if split not in rows:
         accuracy = float((predictions.predicted == predictions.labels).mean())
-        aucs = [c.auc for c in one_vs_rest_roc(predictions.probabilities, predictions.labels).values() if c]
-        rows[split] = {"accuracy": accuracy, **({"auc": float(np.mean(aucs))} if aucs else {})}
+        probabilities, labels = torch.from_numpy(predictions.probabilities), torch.from_numpy(predictions.labels)
+        has_auc = len(np.unique(predictions.labels)) > 1  # one class alone ranks nothing against nothing
+        rows[split] = {"accuracy": accuracy, **({"auc": auc(probabilities, labels)} if has_auc else {})}
     return rows
 
 

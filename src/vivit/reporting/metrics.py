@@ -1,7 +1,7 @@
-"""ROC curves and per-class precision/recall, from predictions, in numpy.
+"""ROC curves and per-class precision/recall, from predictions.
 
-`vivit.evaluation.metrics` gives the summary numbers (through torchmetrics); the report
-also needs the curves and the per-class table, which these few lines compute exactly.
+`vivit.evaluation.metrics` owns the AUC (through torchmetrics); the report draws the
+same torchmetrics ROC, one curve per class, and tabulates precision and recall.
 """
 
 from __future__ import annotations
@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+from torchmetrics.functional.classification import binary_auroc, binary_roc
 
 
 @dataclass(frozen=True)
@@ -24,20 +26,12 @@ def roc_curve(scores: np.ndarray, positive: np.ndarray) -> RocCurve | None:
     One point per distinct score (ties move both rates at once), so the area under the
     curve equals the probability that a positive outranks a negative, ties counting half.
     """
-    scores, positive = np.asarray(scores, dtype=np.float64), np.asarray(positive, dtype=bool)
-    num_positive = int(positive.sum())
-    num_negative = positive.size - num_positive
-    if num_positive == 0 or num_negative == 0:
+    scores = torch.as_tensor(np.asarray(scores, dtype=np.float64))
+    positive = torch.as_tensor(np.asarray(positive, dtype=bool)).long()
+    if positive.min() == positive.max():  # an AUC needs positives and negatives
         return None
-    order = np.argsort(-scores, kind="stable")
-    scores, positive = scores[order], positive[order]
-    last_of_each_score = np.r_[np.flatnonzero(np.diff(scores)), scores.size - 1]
-    true_positives = np.cumsum(positive)[last_of_each_score]
-    false_positives = (last_of_each_score + 1) - true_positives
-    tpr = np.r_[0.0, true_positives / num_positive]
-    fpr = np.r_[0.0, false_positives / num_negative]
-    auc = float(np.sum(np.diff(fpr) * (tpr[1:] + tpr[:-1]) / 2))  # trapezoids
-    return RocCurve(fpr, tpr, auc)
+    fpr, tpr, _ = binary_roc(scores, positive)
+    return RocCurve(fpr.numpy(), tpr.numpy(), float(binary_auroc(scores, positive)))
 
 
 def one_vs_rest_roc(probabilities: np.ndarray, labels: np.ndarray) -> dict[int, RocCurve | None]:

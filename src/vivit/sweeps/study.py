@@ -17,7 +17,7 @@ import multiprocessing
 import random
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -45,7 +45,6 @@ class SweepSettings:
     timeout: float | None = None
     heartbeat: int = 20  # seconds; a trial silent for twice as long is declared dead
     workers: int = 1
-    extra: dict[str, Any] = field(default_factory=dict)
 
     @property
     def direction(self) -> str:

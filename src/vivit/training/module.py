@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import lightning.pytorch as pl
-import numpy as np
 import torch
 import torch.nn.functional as F
 
 from vivit.data.augment import AugmentConfig, BatchAugmenter
+from vivit.data.seeds import derive_seed
 from vivit.data.types import DatasetBundle
 from vivit.errors import TrainingError
 from vivit.evaluation.metrics import ClassificationMetrics, scalars
@@ -20,10 +20,9 @@ from vivit.training.schedules import lr_multiplier
 from vivit.transfer.finetune import freeze_spatial_encoder, init_from_pretrained
 
 
-def epoch_seed(seed: int, epoch: int, stream: int) -> int:
-    """A seed for one epoch and one purpose, so a run resumed at an epoch boundary
-    draws exactly the random numbers the uninterrupted run would have drawn."""
-    return int(np.random.SeedSequence([seed, epoch, stream]).generate_state(1)[0])
+# Stream keys of a training epoch's seeds, after (seed, epoch): derive_seed(seed, epoch, stream).
+DROPOUT_STREAM = 0  # dropout and drop path, through torch's global generator
+AUGMENT_STREAM = 1  # the batch augmenter's generator
 
 
 class ViViTClassifier(pl.LightningModule):
@@ -53,8 +52,9 @@ class ViViTClassifier(pl.LightningModule):
 
     def on_train_epoch_start(self) -> None:
         seed, epoch = self.recipe.train.seed, self.current_epoch
-        torch.manual_seed(epoch_seed(seed, epoch, stream=0))  # dropout and drop path
-        self.augment_generator.manual_seed(epoch_seed(seed, epoch, stream=1))
+        # Seeded from (seed, epoch) alone: a run resumed at this epoch draws what the uninterrupted run drew.
+        torch.manual_seed(derive_seed(seed, epoch, DROPOUT_STREAM))
+        self.augment_generator.manual_seed(derive_seed(seed, epoch, AUGMENT_STREAM))
 
     def training_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> torch.Tensor:
         video, labels = batch

@@ -9,9 +9,9 @@ from __future__ import annotations
 import torch
 
 from vivit.errors import ConfigError
-from vivit.memory import available_memory, format_bytes
+from vivit.system_memory import available_memory, format_bytes
 from vivit.models import ViViTConfig
-from vivit.models.memory import estimate_bytes, tokens_per_block
+from vivit.models.memory_estimate import estimate_bytes, tokens_per_block
 from vivit.training.recipe import Recipe
 
 
