@@ -1,0 +1,195 @@
+"""The whole seed job, as a user runs it: Keras/TF (the seed), HF ViViT in a plain torch loop,
+and `vivit train` in fp32 and at `precision: auto`, one after another on the same data.
+
+    VIVIT_DATA_DIR=../shared/data python benchmarks/end_to_end.py [--epochs 60] [--threads 2] [--busy 1]
+
+Each leg is a fresh process: 60 epochs of OrganMNIST3D at batch 32 with per-epoch validation,
+then the test split. Wall time counts everything from process start (imports, data loading,
+final evaluation); the steady epoch is the median epoch from the second on (training plus
+validation). MFU: the training FLOPs an epoch needs (PyTorch's FLOP counter on keras-seed) per
+steady-epoch second, over the fp32 GEMM peak measured here first. `--busy N` runs N CPU-bound
+processes beside every leg (a machine shared with other work). Keras is skipped where
+TensorFlow is absent (`--python-tf` names an interpreter that has it). Writes
+benchmarks/results/end_to_end[-busyN].json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from harness import machine, write_results  # noqa: E402
+from throughput import flops_per_sample, hf_keras_seed  # noqa: E402
+
+HERE = Path(__file__).resolve()
+
+
+def organ(split: str) -> tuple[np.ndarray, np.ndarray]:
+    data = np.load(Path(os.environ["VIVIT_DATA_DIR"]) / "organmnist3d.npz")
+    return data[f"{split}_images"], data[f"{split}_labels"].reshape(-1).astype(np.int64)
+
+
+def hf_leg(epochs: int) -> dict[str, Any]:
+    """What an HF user writes: float tensors in memory, a DataLoader, Adam, eval each epoch."""
+    from torch.utils.data import DataLoader, TensorDataset
+
+    torch.manual_seed(42)
+    as_video = lambda x: torch.from_numpy(x).float().div(255).unsqueeze(1)  # noqa: E731  (B, 1, T, H, W)
+    splits = {s: TensorDataset(as_video(organ(s)[0]), torch.from_numpy(organ(s)[1])) for s in ("train", "val", "test")}
+    model = hf_keras_seed()
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+
+    def accuracy(split: str) -> float:
+        model.eval()
+        with torch.inference_mode():
+            hits = sum((model(x).argmax(1) == y).sum().item() for x, y in DataLoader(splits[split], batch_size=32))
+        return hits / len(splits[split])
+
+    seconds = []
+    for _ in range(epochs):
+        started = time.perf_counter()
+        model.train()
+        for x, y in DataLoader(splits["train"], batch_size=32, shuffle=True):
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        accuracy("val")
+        seconds.append(time.perf_counter() - started)
+    return {"epoch_seconds": seconds, "test_accuracy": accuracy("test")}
+
+
+def keras_leg(epochs: int) -> dict[str, Any]:
+    """The Keras example's model and fit loop (keras.io, "Video Classification with a Vision Transformer")."""
+    import keras
+    from keras import layers
+
+    keras.utils.set_random_seed(42)
+    (x, y), (vx, vy), (tx, ty) = (organ(s) for s in ("train", "val", "test"))
+    prepare = lambda a: (a[..., None] / 255.0).astype("float32")  # noqa: E731
+    inputs = layers.Input((28, 28, 28, 1))
+    patches = layers.Conv3D(128, 8, strides=8, padding="VALID")(inputs)
+    tokens = layers.Reshape((-1, 128))(patches)
+    tokens = tokens + layers.Embedding(27, 128)(keras.ops.arange(27))
+    for _ in range(8):
+        h = layers.LayerNormalization(epsilon=1e-6)(tokens)
+        tokens = tokens + layers.MultiHeadAttention(8, 128 // 8, dropout=0.1)(h, h)
+        h = layers.LayerNormalization(epsilon=1e-6)(tokens)
+        h = layers.Dense(512, activation=keras.ops.gelu)(h)
+        tokens = tokens + layers.Dense(128, activation=keras.ops.gelu)(h)
+    pooled = layers.GlobalAvgPool1D()(layers.LayerNormalization(epsilon=1e-6)(tokens))
+    model = keras.Model(inputs, layers.Dense(11, activation="softmax")(pooled))
+    model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])
+
+    class EpochTimes(keras.callbacks.Callback):
+        seconds: list[float] = []
+
+        def on_epoch_begin(self, epoch, logs=None):  # noqa: ANN001
+            self.started = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):  # noqa: ANN001
+            self.seconds.append(time.perf_counter() - self.started)
+
+    model.fit(prepare(x), y, batch_size=32, epochs=epochs, validation_data=(prepare(vx), vy), callbacks=[EpochTimes()], verbose=0)
+    return {"epoch_seconds": EpochTimes.seconds, "test_accuracy": float(model.evaluate(prepare(tx), ty, verbose=0)[1])}
+
+
+def vivit_leg(epochs: int, precision: str | None, threads: int) -> tuple[list[str], Path]:
+    out = Path(tempfile.mkdtemp()) / "run"
+    extra = [f"train.precision={precision}"] if precision else []
+    return [sys.executable, "-m", "vivit.cli.main", "train", "--out", str(out), f"train.epochs={epochs}", *extra], out
+
+
+def run_leg(name: str, command: list[str], threads: int) -> tuple[float, str]:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True)
+    wall = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
+    return wall, result.stdout
+
+
+def summarise(wall: float, seconds: list[float], test_accuracy: float, train_flops: float) -> dict[str, Any]:
+    steady = statistics.median(seconds[1:] or seconds)
+    return {"wall_seconds": wall, "steady_epoch_seconds": steady, "train_samples_per_second": 971 / steady,
+            "test_accuracy": test_accuracy, "achieved_flops": train_flops / steady, "epochs": len(seconds)}
+
+
+def gemm_peak(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> float:
+    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
+    for _ in range(3):
+        torch.mm(a, b)
+    calls, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        torch.mm(a, b)
+        calls += 1
+    return 2 * n**3 * calls / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=60)
+    parser.add_argument("--threads", type=int, default=os.cpu_count())
+    parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes running beside every leg")
+    parser.add_argument("--legs", nargs="+", default=["keras", "hf", "vivit-fp32", "vivit-auto"])
+    parser.add_argument("--python-tf", default=sys.executable, help="an interpreter with TensorFlow, for the Keras leg")
+    parser.add_argument("--leg", help=argparse.SUPPRESS)  # a child process running one non-vivit leg
+    args = parser.parse_args()
+    if args.leg:
+        print(json.dumps((keras_leg if args.leg == "keras" else hf_leg)(args.epochs)))
+        return
+    torch.set_num_threads(args.threads)
+    from vivit.models import create_model
+
+    flops = flops_per_sample(create_model("keras-seed", num_classes=11), 1, (28, 28, 28))
+    train_flops = 971 * flops["train"] + 161 * flops["forward"]  # an epoch: training plus validation
+    peaks = {"fp32": gemm_peak(torch.float32), "bf16": gemm_peak(torch.bfloat16)}
+    busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    legs: dict[str, Any] = {}
+    try:
+        for name in args.legs:
+            if name == "keras" and subprocess.run([args.python_tf, "-c", "import tensorflow"], capture_output=True).returncode:
+                legs[name] = {"skipped": f"TensorFlow is not importable by {args.python_tf} (--python-tf names one that has it)"}
+                continue
+            if name in ("keras", "hf"):
+                python = args.python_tf if name == "keras" else sys.executable
+                wall, stdout = run_leg(name, [python, str(HERE), "--leg", name, "--epochs", str(args.epochs)], args.threads)
+                done = json.loads(stdout.strip().splitlines()[-1])
+                legs[name] = summarise(wall, done["epoch_seconds"], done["test_accuracy"], train_flops)
+                continue
+            command, out = vivit_leg(args.epochs, "32-true" if name == "vivit-fp32" else None, args.threads)
+            wall, stdout = run_leg(name, command, args.threads)
+            with open(out / "history.csv") as handle:
+                seconds = [float(row["epoch_seconds"]) for row in csv.DictReader(handle)]
+            test = json.loads((out / "metrics.json").read_text())["test"]["accuracy"]
+            legs[name] = summarise(wall, seconds, test, train_flops)
+            legs[name]["precision"] = next((line.split(", precision ", 1)[1] for line in stdout.splitlines() if ", precision " in line), "")
+            print(f"{name}: {legs[name]['wall_seconds']:.0f} s wall, {legs[name]['steady_epoch_seconds']:.2f} s/epoch", flush=True)
+    finally:
+        for process in busy:
+            process.kill()
+    for leg in legs.values():
+        if "achieved_flops" in leg:
+            leg["mfu_fp32_peak"] = leg["achieved_flops"] / peaks["fp32"]
+    data = {"machine": machine(), "threads": args.threads, "busy": args.busy, "epochs": args.epochs,
+            "gemm_peak_flops": peaks, "flops_per_sample": flops, "legs": legs}
+    path = write_results("end_to_end" + (f"-busy{args.busy}" if args.busy else ""), data)
+    print(json.dumps(legs, indent=1), f"\n-> {path}")
+
+
+if __name__ == "__main__":
+    main()
