@@ -26,7 +26,7 @@ from vivit.training.datamodule import ViViTDataModule
 from vivit.training.interrupts import Interrupted, interruptible
 from vivit.training.module import ViViTClassifier
 from vivit.training.preflight import check_batch_fits
-from vivit.training.recipe import Recipe
+from vivit.training.recipe import Recipe, check_runs_here
 from vivit.training.run_dir import RunDir, dataset_summary, load_bundle
 from vivit.training.run_evaluation import write_final_metrics
 
@@ -53,6 +53,7 @@ def train(
     `extra_callbacks` join the trainer's own (a sweep's pruning callback, for one); `progress`
     is one of PROGRESS.
     """
+    check_runs_here(recipe)
     run = RunDir(run_dir or default_run_dir(recipe))
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
@@ -70,6 +71,7 @@ def resume(run_dir: Path, data_dir: str | None = None, epochs: int | None = None
     """
     run = RunDir(run_dir)
     recipe = run.recipe(data_dir)
+    check_runs_here(recipe)
     state = verified_trainer_state(run.checkpoint_dir("last"), TRAINER_STATE)  # the only pickle we load
     bundle = load_bundle(recipe)
     check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))
