@@ -22,15 +22,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vivit.output_locations import check_output_file, check_output_folder
     from vivit.training.run_dir import RunDir, load_bundle, write_json
     from vivit.training.run_evaluation import evaluate_run
 
     run_dir = RunDir(args.run_dir)
     recipe = run_dir.recipe(data_dir=args.data_dir)
+    check_output_folder(run_dir.evaluation_dir, "the run's evaluation folder")
+    if args.json:
+        check_output_file(args.json, "--json")
     bundle = load_bundle(recipe)
     document = evaluate_run(run_dir, recipe, bundle, [args.split], checkpoint=args.checkpoint, tta=args.tta)[args.split]
     if args.json:
-        write_json(args.json, document)
+        write_json(args.json, document, "--json")
     title = f"{args.split}, TTA over {len(document['tta'])} views" if args.tta else args.split
     print(format_table(title, document, list(bundle.class_names)))
     return 0

@@ -20,6 +20,7 @@ from lightning.pytorch.loggers import Logger
 from vivit.checkpoints import read_checkpoint_info, verified_trainer_state
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError, Stopped
+from vivit.output_locations import check_output_folder
 from vivit.training.banner import start_banner
 from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
@@ -55,6 +56,7 @@ def train(
     """
     check_runs_here(recipe)
     run = RunDir(run_dir or default_run_dir(recipe))
+    check_output_folder(run.path, "--out")  # before the data loads: a bad location costs no time
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
@@ -72,6 +74,7 @@ def resume(run_dir: Path, data_dir: str | None = None, epochs: int | None = None
     run = RunDir(run_dir)
     recipe = run.recipe(data_dir)
     check_runs_here(recipe)
+    check_output_folder(run.path, "--resume")
     state = verified_trainer_state(run.checkpoint_dir("last"), TRAINER_STATE)  # the only pickle we load
     bundle = load_bundle(recipe)
     check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))
