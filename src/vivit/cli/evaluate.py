@@ -41,8 +41,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def format_table(split: str, metrics: dict[str, Any], class_names: list[str]) -> str:
+    from vivit.evaluation.metrics import format_metric
+
     lines = [f"{split} metrics", f"{'metric':<16}{'value':>8}"]
-    lines += [f"{key:<16}{metrics[key]:>8.4f}" for key in ("accuracy", "top5", "auc", "loss") if key in metrics]
+    lines += [f"{key:<16}{format_metric(metrics[key], 8)}" for key in ("accuracy", "top5", "auc", "loss") if key in metrics]
     lines.append(f"{'class':<24}{'accuracy':>9}")
     lines += [f"{name:<24}{acc:>9.4f}" for name, acc in zip(class_names, metrics["per_class_accuracy"])]
     return "\n".join(lines)
@@ -50,6 +52,8 @@ def format_table(split: str, metrics: dict[str, Any], class_names: list[str]) ->
 
 def print_metrics(metrics: dict[str, Any] | None) -> None:
     """metrics.json as a table: val and test figures of the checkpoint the run kept."""
+    from vivit.evaluation.metrics import format_metric
+
     if metrics is None:
         return
     print(f"checkpoint: {metrics.get('checkpoint')} (epoch {metrics.get('epoch')})")
@@ -57,4 +61,4 @@ def print_metrics(metrics: dict[str, Any] | None) -> None:
     for split in ("val", "test"):
         if split in metrics:
             values = metrics[split]
-            print(f"{split:<6}" + "".join(f"{values[k]:>10.4f}" if k in values else f"{'-':>10}" for k in ("accuracy", "top5", "auc", "loss")))
+            print(f"{split:<6}" + "".join(format_metric(values[k], 10) if k in values else f"{'-':>10}" for k in ("accuracy", "top5", "auc", "loss")))
