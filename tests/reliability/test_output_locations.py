@@ -7,6 +7,7 @@ import errno
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from tests.reliability.locations import full_folder, read_only_folder, snapshot
@@ -102,8 +103,6 @@ def test_an_output_flag_where_nothing_can_be_written_is_one_line(
     run = tmp_path / "run"
     shutil.copytree(trained_run, run)
     clip = tmp_path / "clip.npy"
-    import numpy as np
-
     np.save(clip, np.zeros((3, 4, 16, 16), dtype=np.uint8))
     with place(tmp_path / "mount") as folder:
         target = str(folder / name)
