@@ -29,6 +29,10 @@ class CheckpointError(VivitError, ValueError):
     """A checkpoint that is missing, corrupt or belongs to another model."""
 
 
+class OutputError(VivitError):
+    """A location a command cannot write: a file where a folder should be, read-only, full."""
+
+
 class TrainingError(VivitError, RuntimeError):
     """Training cannot go on (a non-finite loss, say); what was saved before is kept."""
 

@@ -190,3 +190,33 @@ def test_verify_shows_the_checksum_notice_every_time(
         validate_npz(path, tiny_info)
         validate_npz(path, tiny_info)
     assert len(_checksum_notices(caplog)) == 3
+
+
+@pytest.mark.parametrize("failure", [
+    requests.exceptions.ConnectionError("Failed to resolve 'zenodo.org'"),
+    ValueError("MD5 hash of downloaded file does not match the known hash"),
+], ids=["offline", "wrong md5"])
+def test_a_failed_download_leaves_no_new_folders(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failure: Exception) -> None:
+    def fails_after_making_the_folder(url: str, known_hash: str, path: Path, fname: str) -> str:
+        Path(path).mkdir(parents=True, exist_ok=True)  # as pooch does before it downloads
+        raise failure
+
+    monkeypatch.setattr(pooch, "retrieve", fails_after_making_the_folder)
+    with pytest.raises(DataError):
+        find_or_download("nodulemnist3d", 28, tmp_path / "new" / "data")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_folder_in_place_of_the_dataset_file_is_named_a_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "nodulemnist3d.npz").mkdir()
+    monkeypatch.setattr(pooch, "retrieve", _fail_if_called)
+    with pytest.raises(DataError, match=rf"^{tmp_path / 'nodulemnist3d.npz'} is a directory, not a MedMNIST .npz file"):
+        load_medmnist("nodulemnist3d", 28, data_dir=tmp_path)
+
+
+def test_a_folder_named_npz_given_as_the_dataset_is_named_a_folder(tmp_path: Path) -> None:
+    from vivit.data.datasets import load_dataset
+
+    (tmp_path / "scans.npz").mkdir()
+    with pytest.raises(DataError, match=rf"^{tmp_path / 'scans.npz'} is a directory, not a MedMNIST .npz file"):
+        load_dataset(tmp_path / "scans.npz")

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from vivit.evaluation.metrics import ClassificationMetrics
+from vivit.evaluation.metrics import ClassificationMetrics, auc, format_metric
 
 
 def auc_by_ranks(scores: np.ndarray, positive: np.ndarray) -> float:
@@ -53,3 +53,12 @@ def test_accuracy_top5_loss_per_class_and_confusion() -> None:
     assert result["confusion_matrix"] == confusion.tolist()
     per_class = [confusion[c, c] / max(1, confusion[c].sum()) for c in range(6)]
     assert result["per_class_accuracy"] == pytest.approx(per_class)
+
+
+@pytest.mark.parametrize("num_classes", [2, 11])
+def test_a_split_of_one_class_has_no_auc_rather_than_zero(num_classes: int) -> None:
+    torch.manual_seed(0)
+    logits, labels = torch.randn(20, num_classes), torch.full((20,), 1)
+    assert computed(logits, labels)["auc"] is None
+    assert auc(logits.softmax(-1), labels) is None
+    assert format_metric(None, 10) == " undefined" and format_metric(0.5, 8) == "  0.5000"

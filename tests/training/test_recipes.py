@@ -53,7 +53,7 @@ def test_overrides_reach_dotted_and_bare_keys() -> None:
         ("model.hidden=3", "Unknown model setting"),
         ("variant=timesformer", "Unknown variant 'timesformer'"),
         ("preset=vivit-huge", "Unknown model preset 'vivit-huge'"),
-        ("optim.schedule=linear", "Unknown schedule 'linear'"),
+        ("optim.schedule=linear", "Unknown optim.schedule 'linear'"),
         ("augment.flip_x=1", "flip_x"),
         ("lr", "must look like key=value"),
     ],

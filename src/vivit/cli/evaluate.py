@@ -22,23 +22,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from vivit.output_locations import check_output_file, check_output_folder
     from vivit.training.run_dir import RunDir, load_bundle, write_json
     from vivit.training.run_evaluation import evaluate_run
 
     run_dir = RunDir(args.run_dir)
     recipe = run_dir.recipe(data_dir=args.data_dir)
+    check_output_folder(run_dir.evaluation_dir, "the run's evaluation folder")
+    if args.json:
+        check_output_file(args.json, "--json")
     bundle = load_bundle(recipe)
     document = evaluate_run(run_dir, recipe, bundle, [args.split], checkpoint=args.checkpoint, tta=args.tta)[args.split]
     if args.json:
-        write_json(args.json, document)
+        write_json(args.json, document, "--json")
     title = f"{args.split}, TTA over {len(document['tta'])} views" if args.tta else args.split
     print(format_table(title, document, list(bundle.class_names)))
     return 0
 
 
 def format_table(split: str, metrics: dict[str, Any], class_names: list[str]) -> str:
+    from vivit.evaluation.metrics import format_metric
+
     lines = [f"{split} metrics", f"{'metric':<16}{'value':>8}"]
-    lines += [f"{key:<16}{metrics[key]:>8.4f}" for key in ("accuracy", "top5", "auc", "loss") if key in metrics]
+    lines += [f"{key:<16}{format_metric(metrics[key], 8)}" for key in ("accuracy", "top5", "auc", "loss") if key in metrics]
     lines.append(f"{'class':<24}{'accuracy':>9}")
     lines += [f"{name:<24}{acc:>9.4f}" for name, acc in zip(class_names, metrics["per_class_accuracy"])]
     return "\n".join(lines)
@@ -46,6 +52,8 @@ def format_table(split: str, metrics: dict[str, Any], class_names: list[str]) ->
 
 def print_metrics(metrics: dict[str, Any] | None) -> None:
     """metrics.json as a table: val and test figures of the checkpoint the run kept."""
+    from vivit.evaluation.metrics import format_metric
+
     if metrics is None:
         return
     print(f"checkpoint: {metrics.get('checkpoint')} (epoch {metrics.get('epoch')})")
@@ -53,4 +61,4 @@ def print_metrics(metrics: dict[str, Any] | None) -> None:
     for split in ("val", "test"):
         if split in metrics:
             values = metrics[split]
-            print(f"{split:<6}" + "".join(f"{values[k]:>10.4f}" if k in values else f"{'-':>10}" for k in ("accuracy", "top5", "auc", "loss")))
+            print(f"{split:<6}" + "".join(format_metric(values[k], 10) if k in values else f"{'-':>10}" for k in ("accuracy", "top5", "auc", "loss")))

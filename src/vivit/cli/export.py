@@ -24,8 +24,11 @@ def run(args: argparse.Namespace) -> int:
     from vivit.checkpoints import load_model
     from vivit.export.exporters import SUFFIXES, export_model
 
-    model = load_model(args.run_dir)
+    from vivit.output_locations import check_output_file
+
     out = args.out or args.run_dir / "export" / f"model{SUFFIXES[args.format]}"
+    check_output_file(out, "--out")  # before the model loads: a bad location costs no time
+    model = load_model(args.run_dir)
     export_model(model, args.format, out, args.static_batch)
     batch = "B" if args.static_batch is None else str(args.static_batch)
     size = model.config.input_size

@@ -47,6 +47,12 @@ def run(args: argparse.Namespace) -> int:
     from vivit.inference.outputs import PredictionFile
     from vivit.inference.predict import predict_stream
 
+    from vivit.output_locations import check_output_file, check_output_folder
+
+    if args.out is not None:  # before the model loads: a bad location costs no time
+        check_output_file(args.out, "--out")
+    if args.gif is not None:
+        check_output_folder(args.gif, "--gif")
     source = args.run_dir / "checkpoints" / args.checkpoint if args.checkpoint else args.run_dir
     model = load_model(source)
     class_names = model.class_names or [str(i) for i in range(model.config.num_classes)]

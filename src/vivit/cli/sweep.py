@@ -84,7 +84,18 @@ def run(args: argparse.Namespace) -> int:
     print(f"study {settings.study}: best {settings.metric} {study.best_value:.4f} (trial {study.best_trial.number})")
     print(f"best recipe: {best}  (vivit train --recipe {best})")
     print(f"report: {page}")
+    _say_outstanding([study])
     return 0
+
+
+def _say_outstanding(studies: list) -> None:
+    """A warning line per study with trials still RUNNING, so nobody takes a partial sweep's best
+    for the final one. Not an error: parallel workers end while others finish their trials."""
+    from vivit.errors import warn
+    from vivit.sweeps.trial_owners import outstanding_note
+
+    for note in filter(None, map(outstanding_note, studies)):
+        warn(note)
 
 
 def run_report(args: argparse.Namespace) -> int:
@@ -95,4 +106,5 @@ def run_report(args: argparse.Namespace) -> int:
     studies = [load_study(args.storage or DEFAULT_STORAGE, name) for name in args.studies]
     out = args.out or Path("runs") / "sweeps" / args.studies[0] / "report"
     print(f"report: {write_report(studies, out)}")
+    _say_outstanding(studies)
     return 0

@@ -17,7 +17,7 @@ from vivit.data.medmnist import load_medmnist
 from vivit.data.registry import MEDMNIST_3D, identify_medmnist_file
 from vivit.data.synthetic import synthetic_motion_bundle, synthetic_shapes_bundle
 from vivit.data.types import DatasetBundle
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, DataError
 
 # Each synthetic dataset's generator and the options it takes besides `size`.
 SYNTHETIC: dict[str, tuple[Callable[..., DatasetBundle], tuple[str, ...]]] = {
@@ -62,6 +62,8 @@ def load_dataset(
         _check_options(name, options, allowed)
         return make(size=size or DEFAULT_VOLUME_SIZE, **options)
     path = Path(name_or_path).expanduser()
+    if path.is_dir() and path.suffix == ".npz":  # meant as a file: a video folder is never named so
+        raise DataError(f"{path} is a directory, not a MedMNIST .npz file; give the .npz file itself")
     if path.is_dir():
         from vivit.data.video import load_video_folder  # decoding stack only when needed
 

@@ -64,22 +64,43 @@ def find_or_download(name: str, size: int = 28, data_dir: str | os.PathLike | No
     path = folder / info.filename(size)
     if path.exists():
         return path
+    created = _missing_folders(folder)
     try:
         downloaded = pooch.retrieve(
             info.url(size), known_hash=f"md5:{info.md5[size]}", path=folder, fname=path.name
         )
     except ValueError as error:  # pooch's word for a download whose md5 is wrong
+        _remove_empty(created)
         raise DataError(
             f"Downloaded {path.name} does not match the official md5 {info.md5[size]}; "
             f"retry, or put a good copy at {path} (from {info.url(size)})"
         ) from error
     except OSError as error:  # requests' connection errors derive from OSError
+        _remove_empty(created)
         raise DataError(
             f"Could not download {path.name} (no network or download failed: "
             f"{type(error).__name__}); put the file at {path} (from {info.url(size)}) "
             f"or point --data-dir / ${DATA_DIR_ENV} at a folder holding it"
         ) from error
     return Path(downloaded)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """`folder` and those of its parents that do not exist yet, deepest first."""
+    missing = []
+    while not folder.exists() and folder != folder.parent:
+        missing.append(folder)
+        folder = folder.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders a failed download created; a folder that holds anything stays."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def validate_npz(path: str | os.PathLike, info: MedMNISTInfo, size: int = 28) -> NpzReport:
@@ -152,6 +173,11 @@ def _read_checked(
 
 
 def _read_npz(path: Path, info: MedMNISTInfo, size: int) -> dict[str, np.ndarray]:
+    if path.is_dir():
+        raise DataError(
+            f"{path} is a directory, not a MedMNIST .npz file; move it aside and put the file there "
+            f"(from {info.url(size)}) or run `vivit datasets download {info.name} --size {size}`"
+        )
     if not path.is_file():
         raise DataError(
             f"Dataset file {path} does not exist; put the file there (from {info.url(size)}) "

@@ -1,7 +1,9 @@
 """Classification metrics by the MedMNIST conventions, through torchmetrics.
 
 AUC: binary tasks score class 1; multi-class tasks average one-vs-rest AUCs over
-classes (macro). Accuracy is top-1 over samples (micro); top-5 only with > 5 classes.
+classes (macro). A split whose labels are all one class has no AUC (nothing to rank
+against): it is None, never a number. Accuracy is top-1 over samples (micro); top-5
+only with > 5 classes.
 """
 
 from __future__ import annotations
@@ -32,8 +34,11 @@ def auc_scores(probabilities: torch.Tensor) -> torch.Tensor:
     return probabilities[:, 1] if probabilities.shape[1] == 2 else probabilities
 
 
-def auc(probabilities: torch.Tensor, labels: torch.Tensor) -> float:
-    """The AUC of a whole split's (N, K) probabilities, as `ClassificationMetrics` reports it."""
+def auc(probabilities: torch.Tensor, labels: torch.Tensor) -> float | None:
+    """The AUC of a whole split's (N, K) probabilities, as `ClassificationMetrics` reports it;
+    None when the labels hold fewer than two classes."""
+    if labels.unique().numel() < 2:
+        return None
     metric = auc_metric(probabilities.shape[1], sync_across_ranks=False)
     metric.update(auc_scores(probabilities), labels)
     return float(metric.compute())
@@ -69,9 +74,10 @@ class ClassificationMetrics(nn.Module):
         """Scalars (accuracy, top5, auc, loss) plus per-class accuracy and the confusion matrix."""
         confusion = self.confusion.compute()
         per_class = confusion.diag() / confusion.sum(dim=1).clamp(min=1)
+        classes_seen = int((confusion.sum(dim=1) > 0).sum())
         result: dict[str, Any] = {
             "accuracy": float(self.accuracy.compute()),
-            "auc": float(self.auc.compute()),
+            "auc": float(self.auc.compute()) if classes_seen >= 2 else None,
             "loss": float(self.loss.compute()),
         }
         if self.top5 is not None:
@@ -89,5 +95,11 @@ class ClassificationMetrics(nn.Module):
 SCALARS = ("accuracy", "top5", "auc", "loss")
 
 
-def scalars(metrics: dict[str, Any]) -> dict[str, float]:
+def scalars(metrics: dict[str, Any]) -> dict[str, float | None]:
+    """The summary figures; an undefined one (AUC of one class) stays, as None."""
     return {k: metrics[k] for k in SCALARS if k in metrics}
+
+
+def format_metric(value: float | None, width: int = 0) -> str:
+    """A figure for a table: 4 decimals, or "undefined" where it has no value."""
+    return f"{value:>{width}.4f}" if value is not None else f"{'undefined':>{width}}"

@@ -20,6 +20,7 @@ import torch
 
 from vivit.errors import ConfigError
 from vivit.models import ViViT
+from vivit.output_locations import check_output_file, staged
 
 FORMATS = ("onnx", "torchscript")
 SUFFIXES = {"onnx": ".onnx", "torchscript": ".pt"}
@@ -102,7 +103,11 @@ def export_model(model: ViViT, fmt: str, path: Path, static_batch: int | None = 
         raise ConfigError(f"Unknown export format '{fmt}'; choose one of: {', '.join(FORMATS)}")
     if fmt == "torchscript" and static_batch is not None:
         raise ConfigError("--static-batch applies to ONNX only; a TorchScript model takes any batch size")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if fmt == "onnx":
-        return export_onnx(model, path, static_batch)
-    return export_torchscript(model, path)
+    check_output_file(path, "the export file")
+    with staged(path, "the export file") as staging:  # an earlier export stays whole if this one fails
+        staging.parent.mkdir(parents=True, exist_ok=True)
+        if fmt == "onnx":
+            export_onnx(model, staging, static_batch)
+        else:
+            export_torchscript(model, staging)
+    return path

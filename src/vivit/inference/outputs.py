@@ -9,7 +9,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO
 
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, OutputError
 from vivit.inference.predict import Prediction
 
 SUFFIXES = (".csv", ".json")
@@ -68,10 +68,17 @@ class PredictionFile:
 
     def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None) -> None:
         assert self._handle is not None
-        if not self._is_csv:
-            self._handle.write("\n]\n")
-        self._handle.close()
-        if kind is None:
-            os.replace(self._staging, self.path)
-        else:
+        try:
+            if not self._is_csv:
+                self._handle.write("\n]\n")
+            self._handle.close()
+            if kind is None:
+                os.replace(self._staging, self.path)
+        except OSError as failure:  # a disk that filled up while writing: the earlier file stays
+            error, kind = failure, type(failure)
+        if kind is not None:
             self._staging.unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            raise OutputError(
+                f"Cannot write predictions to {self.path} ({error.strerror or error}); free some space or choose another --out"
+            ) from None

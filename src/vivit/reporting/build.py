@@ -7,6 +7,11 @@ recorded, for the attention maps.
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,9 +20,10 @@ import torch
 
 from vivit.checkpoints import load_model
 from vivit.data.types import DatasetBundle
-from vivit.errors import ConfigError
+from vivit.errors import ConfigError, OutputError
 from vivit.evaluation.metrics import auc
 from vivit.models import ViViT
+from vivit.output_locations import check_output_folder
 from vivit.reporting import gifs, plots
 from vivit.reporting.attention_maps import token_attention, tokens_to_voxels
 from vivit.reporting.html import ClassRow, Page, Picture, SampleCard, render
@@ -49,6 +55,7 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
     """Write RUN_DIR/report/index.html and the images beside it; return the page's path."""
     run = RunDir(run_dir)
     recipe = run.recipe(data_dir=settings.data_dir)
+    check_output_folder(run_dir / REPORT_DIR, "the report folder")  # before the model runs
     selected = run.selected_checkpoint(recipe.train.select)
     choice = selected.name
     model = load_model(selected.path)
@@ -59,38 +66,57 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
     predictions = predict_split(model, split, recipe.data.eval_batch_size)
     chosen = pick_samples(predictions, settings.samples, settings.pick, settings.seed)
 
-    out = fresh_report_dir(run_dir / REPORT_DIR)
-    class_names = list(bundle.class_names)
-    class_rows, confusion, roc = class_results(out, predictions, class_names)
-    page = Page(
-        title=f"{recipe.name} on {bundle.name}",
-        subtitle=f"run {run_dir.resolve().name}, {settings.split} split, checkpoint '{choice}'",
-        facts=facts(recipe, bundle, model, choice),
-        metrics=headline_metrics(run, settings.split, predictions),
-        recipe_text=run.config_text(),
-        samples=[sample_card(out, split.images[i], predictions, int(i), class_names) for i in chosen],
-        samples_note=samples_note(settings, len(chosen), len(split)),
-        class_rows=class_rows,
-        curves=training_curves(run, out),
-        confusion=confusion,
-        roc=roc,
-        attention=[
-            attention_card(out, model, split.images[i], predictions, int(i), class_names)
-            for i in chosen[:ATTENTION_SAMPLES]
-        ],
-        attention_note=attention_note(model, tuple(split.images.shape[2:])),
-    )
-    index = out / "index.html"
-    index.write_text(render(page), encoding="utf-8")
-    return index
+    report_dir = run_dir / REPORT_DIR
+    with staged_report(report_dir) as out:
+        class_names = list(bundle.class_names)
+        class_rows, confusion, roc = class_results(out, predictions, class_names)
+        page = Page(
+            title=f"{recipe.name} on {bundle.name}",
+            subtitle=f"run {run_dir.resolve().name}, {settings.split} split, checkpoint '{choice}'",
+            facts=facts(recipe, bundle, model, choice),
+            metrics=headline_metrics(run, settings.split, predictions),
+            recipe_text=run.config_text(),
+            samples=[sample_card(out, split.images[i], predictions, int(i), class_names) for i in chosen],
+            samples_note=samples_note(settings, len(chosen), len(split)),
+            class_rows=class_rows,
+            curves=training_curves(run, out),
+            confusion=confusion,
+            roc=roc,
+            attention=[
+                attention_card(out, model, split.images[i], predictions, int(i), class_names)
+                for i in chosen[:ATTENTION_SAMPLES]
+            ],
+            attention_note=attention_note(model, tuple(split.images.shape[2:])),
+        )
+        (out / "index.html").write_text(render(page), encoding="utf-8")
+    return report_dir / "index.html"
 
 
-def fresh_report_dir(out: Path) -> Path:
-    """The report folder, emptied of a previous report's files (and nothing else)."""
-    out.mkdir(parents=True, exist_ok=True)
-    for old in [*out.glob("*.gif"), *out.glob("*.png"), out / "index.html"]:
-        old.unlink(missing_ok=True)
-    return out
+@contextmanager
+def staged_report(report_dir: Path) -> Iterator[Path]:
+    """A staging folder beside `report_dir` whose files replace the previous report's (and
+    nothing else in it) once all are written; on any error the previous report stays whole."""
+    staging = None
+    try:
+        report_dir.parent.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(prefix=f".{report_dir.name}-", dir=report_dir.parent))
+        yield staging
+        report_dir.mkdir(exist_ok=True)
+        written = {path.name for path in staging.iterdir()}
+        for name in sorted(written, key=lambda n: n == "index.html"):  # the page last: it names the rest
+            os.replace(staging / name, report_dir / name)
+        for old in [*report_dir.glob("*.gif"), *report_dir.glob("*.png")]:  # a previous report's, not this one's
+            if old.name not in written:
+                old.unlink(missing_ok=True)
+    except OutputError:
+        raise
+    except OSError as error:
+        raise OutputError(
+            f"Cannot write the report in {report_dir} ({error.strerror or error}); free some space or choose a location you can write"
+        ) from None
+    finally:
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
 
 
 def facts(recipe: Recipe, bundle: DatasetBundle, model: ViViT, checkpoint: str) -> list[tuple[str, str]]:

@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw, ImageFont
 
+from vivit.output_locations import staged
+
 # Samples are scaled up by whole pixels until their longer side reaches this.
 DISPLAY_SIZE = 112
 FRAME_MS = 100
@@ -133,7 +135,8 @@ def write_gif(path: Path, frames: np.ndarray, frame_ms: int = FRAME_MS) -> Path:
     else:
         octree, exact = Image.Quantize.FASTOCTREE, Image.Dither.NONE
         images = [Image.fromarray(frame).quantize(256, method=octree, dither=exact) for frame in frames]
-    images[0].save(path, save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
+    with staged(path) as staging:  # a full disk leaves no half GIF under the final name
+        images[0].save(staging, format="GIF", save_all=True, append_images=images[1:], duration=frame_ms, loop=0)
     return path
 
 

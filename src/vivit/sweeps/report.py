@@ -16,6 +16,7 @@ import numpy as np
 
 from vivit.reporting.html import STYLE
 from vivit.reporting.plots import new_figure, save
+from vivit.sweeps.trial_owners import outstanding_note
 
 
 def finished(study: Any) -> list[Any]:
@@ -128,6 +129,9 @@ def study_section(study: Any, out: Path, slot: int) -> str:
     metric = escape(str(study.user_attrs.get("metric", "objective")))
     subtitle = f"{len(trials)} trials ({states}); {study.direction.name.lower()} {metric}"
     parts = [f"<h2>{escape(study.study_name)}</h2>", f"<p class='subtitle'>{subtitle}</p>"]
+    note = outstanding_note(study)
+    if note:
+        parts.append(f"<p class='note'>Outstanding: {escape(note)}.</p>")
     if not done:
         return "".join(parts + ["<p class='note'>No completed trial yet.</p>"])
     best = study.best_trial

@@ -5,9 +5,11 @@ any number of `vivit sweep` processes, here or on other machines, share it by na
 counts trials that finished or were pruned; each worker checks it before and after
 claiming a trial, so parallel workers do not overshoot (see `_claim_check`).
 
-A worker killed mid-trial leaves that trial RUNNING; its heartbeat stops, and the next
-worker to look marks it FAIL after the grace period and enqueues its parameters again
-(Optuna's RetryFailedTrialCallback), so the sweep still reaches N trials.
+A worker killed mid-trial leaves that trial RUNNING. A worker started on the same host
+fails it at once when its owner process is gone (`trial_owners.py`); elsewhere its
+heartbeat stops, and the next worker to look marks it FAIL after the grace period. Either
+way its parameters are enqueued again (Optuna's RetryFailedTrialCallback), so the sweep
+still reaches N trials.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import yaml
 
 from vivit.errors import ConfigError, VivitError
 from vivit.sweeps.space import Parameter, check_space, override
+from vivit.sweeps.trial_owners import fail_trials_of_dead_workers, owner
 
 DEFAULT_STORAGE = "sqlite:///runs/sweeps.db"
 
@@ -210,6 +213,8 @@ def objective(settings: SweepSettings, trial: Any) -> float:
     from vivit.training.run import train
     from vivit.training.run_dir import RunDir
 
+    for key, value in owner().items():  # so a restarted worker can tell this trial's process died
+        trial.set_user_attr(key, value)
     try:
         _claim_check(trial.study, trial.number, settings.trials)
     except SurplusTrial:
@@ -256,7 +261,8 @@ def run_worker(settings: SweepSettings, index: int = 0) -> None:
     trials_so_far = len(open_study(settings).trials)
     study = open_study(settings, worker_seed(settings, index, trials_so_far))
     while settings.timeout is None or time.monotonic() - started < settings.timeout:
-        fail_stale_trials(study)  # a killed worker's trial: FAIL, and its parameters enqueued again
+        fail_trials_of_dead_workers(study)  # a killed worker's on this host: FAIL, parameters enqueued again
+        fail_stale_trials(study)  # the same, for a worker elsewhere, once its heartbeat is overdue
         finished, running = _counts(study)
         if finished + running >= settings.trials:
             break

@@ -77,7 +77,8 @@ class ViViTClassifier(pl.LightningModule):
     def on_train_epoch_end(self) -> None:
         summary = scalars(self.train_metrics.compute())
         self.train_metrics.reset()
-        self.log_dict({f"train/{k}": v for k, v in summary.items() if k != "loss"}, sync_dist=True)
+        # An undefined figure (AUC of a one-class batch set) is left out, not logged as a number.
+        self.log_dict({f"train/{k}": v for k, v in summary.items() if k != "loss" and v is not None}, sync_dist=True)
         self.log("lr", self.optimizers().param_groups[0]["lr"])
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
@@ -87,7 +88,7 @@ class ViViTClassifier(pl.LightningModule):
     def on_validation_epoch_end(self) -> None:
         self.last_val = self.val_metrics.compute()
         self.val_metrics.reset()
-        self.log_dict({f"val/{k}": v for k, v in scalars(self.last_val).items()}, prog_bar=True)
+        self.log_dict({f"val/{k}": v for k, v in scalars(self.last_val).items() if v is not None}, prog_bar=True)
 
     def configure_optimizers(self) -> dict[str, Any]:
         optim = self.recipe.optim

@@ -9,6 +9,7 @@ run directory keeps the fully resolved recipe as `config.yaml`.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
@@ -103,6 +104,77 @@ class TrainSettings:
 
 SECTIONS = {"data": DataSettings, "optim": OptimSettings, "train": TrainSettings}
 SELECTABLE_METRICS = ("val/accuracy", "val/auc", "val/loss", "val/top5")
+
+
+@dataclass(frozen=True)
+class Range:
+    """The numbers a setting may take: from `low` to `high` (None: unbounded), an end
+    included unless it is `*_open`. Prints as the rule it states ("in [0, 1)", "at least 1")."""
+
+    low: float
+    high: float | None = None
+    low_open: bool = False
+    high_open: bool = False
+
+    def __contains__(self, value: float) -> bool:
+        if not math.isfinite(value):
+            return False
+        above = value > self.low if self.low_open else value >= self.low
+        below = self.high is None or (value < self.high if self.high_open else value <= self.high)
+        return above and below
+
+    def __str__(self) -> str:
+        if self.high is None:
+            return f"{'greater than' if self.low_open else 'at least'} {_number(self.low)}"
+        low, high = _number(self.low), _number(self.high)
+        return f"in {'(' if self.low_open else '['}{low}, {high}{')' if self.high_open else ']'}"
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+AT_LEAST_ONE = Range(1)
+POSITIVE = Range(0, low_open=True)
+NON_NEGATIVE = Range(0)
+UNIT = Range(0, 1, high_open=True)  # a fraction that must leave something: decay, smoothing, momentum
+
+# What each number means decides its range; a value outside is refused before any work starts.
+RANGES: dict[str, Range] = {
+    "data.size": AT_LEAST_ONE,
+    "data.batch_size": AT_LEAST_ONE,
+    "data.eval_batch_size": AT_LEAST_ONE,
+    "optim.lr": POSITIVE,
+    "optim.weight_decay": NON_NEGATIVE,
+    "optim.betas": UNIT,
+    "optim.warmup_epochs": NON_NEGATIVE,
+    "optim.min_lr": NON_NEGATIVE,
+    "optim.milestones": Range(0, 1),  # fractions of the whole training
+    "optim.gamma": POSITIVE,
+    "optim.grad_clip": NON_NEGATIVE,
+    "train.epochs": AT_LEAST_ONE,
+    "train.seed": Range(0, 2**32 - 1),  # numpy's seed range; Lightning silently uses 0 outside it
+    "train.label_smoothing": UNIT,
+    "train.ema_decay": UNIT,
+    "train.early_stopping_patience": AT_LEAST_ONE,
+    "train.devices": AT_LEAST_ONE,
+    "train.num_nodes": AT_LEAST_ONE,
+    "train.limit_train_batches": AT_LEAST_ONE,
+}
+# Loader options that count things (synthetic sets, video clips).
+OPTION_RANGES: dict[str, Range] = {"num_frames": AT_LEAST_ONE, "num_samples": AT_LEAST_ONE, "stride": AT_LEAST_ONE}
+PRECISIONS = ("auto", "32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
+ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
+LOGGERS = ("tensorboard", "mlflow")
+CHOICES: dict[str, tuple[str, ...]] = {
+    "optim.optimizer": OPTIMIZERS,
+    "optim.schedule": SCHEDULES,
+    "train.precision": PRECISIONS,
+    "train.accelerator": ACCELERATORS,
+    "train.select": ("last", *SELECTABLE_METRICS),
+    "train.kernel_init": ("inflate", "central"),
+    "train.logger": LOGGERS,  # or null for none
+}
 
 
 @dataclass(frozen=True)
@@ -226,30 +298,56 @@ def _mapping(values: Any, section: str) -> dict[str, Any]:
 def _check(recipe: Recipe) -> None:
     from vivit.data.augment import AugmentConfig  # validates augment keys
 
-    if recipe.optim.optimizer not in OPTIMIZERS:
-        raise ConfigError(f"Unknown optimizer '{recipe.optim.optimizer}'; choose one of: {', '.join(OPTIMIZERS)}")
-    if recipe.optim.schedule not in SCHEDULES:
-        raise ConfigError(f"Unknown schedule '{recipe.optim.schedule}'; choose one of: {', '.join(SCHEDULES)}")
-    if recipe.train.select != "last" and recipe.train.select not in SELECTABLE_METRICS:
+    settings = {"data": recipe.data, "optim": recipe.optim, "train": recipe.train}
+    for key, choices in CHOICES.items():
+        section, _, name = key.partition(".")
+        value = getattr(settings[section], name)
+        if value is not None and value not in choices:
+            raise ConfigError(f"Unknown {key} '{value}'; choose one of: {', '.join(choices)}")
+    for key, allowed in RANGES.items():
+        section, _, name = key.partition(".")
+        _check_range(key, getattr(settings[section], name), allowed)
+    for name, allowed in OPTION_RANGES.items():
+        if name in recipe.data.options:
+            _check_range(f"data.options.{name}", recipe.data.options[name], allowed)
+    if recipe.optim.min_lr > recipe.optim.lr:
         raise ConfigError(
-            f"Unknown train.select '{recipe.train.select}'; choose 'last' or one of: {', '.join(SELECTABLE_METRICS)}"
+            f"optim.min_lr ({recipe.optim.min_lr:g}) is above optim.lr ({recipe.optim.lr:g}); "
+            f"the schedule decays from lr down to min_lr, so min_lr must be at most lr"
         )
-    if recipe.train.logger not in (None, *LOGGERS):
-        raise ConfigError(f"Unknown train.logger '{recipe.train.logger}'; choose one of: {', '.join(LOGGERS)}, or null for none")
-    if recipe.train.kernel_init not in ("inflate", "central"):
-        raise ConfigError(f"Unknown train.kernel_init '{recipe.train.kernel_init}'; choose one of: inflate, central")
-    if recipe.train.epochs < 1 or recipe.data.batch_size < 1:
-        raise ConfigError("train.epochs and data.batch_size must be at least 1")
-    if recipe.data.size is not None and recipe.data.size < 1:
-        raise ConfigError(f"data.size must be at least 1 (or null for the dataset's own), got {recipe.data.size}")
-    if recipe.train.limit_train_batches is not None and recipe.train.limit_train_batches < 1:
-        raise ConfigError(f"train.limit_train_batches must be at least 1 (or null for every batch), got {recipe.train.limit_train_batches}")
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
     recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
     AugmentConfig.from_dict(recipe.augment)
 
 
-LOGGERS = ("tensorboard", "mlflow")
+def _check_range(key: str, value: Any, allowed: Range) -> None:
+    """ConfigError naming `key`, its value and `allowed` when a number (or any of a list) is outside."""
+    if value is None:  # optional settings: null means "not used"
+        return
+    numbers = value if isinstance(value, (list, tuple)) else (value,)
+    if not all(isinstance(n, (int, float)) and not isinstance(n, bool) for n in numbers):
+        raise ConfigError(f"{key} must be a number {allowed}, got {value!r}")
+    if not all(n in allowed for n in numbers):
+        each = "each " if isinstance(value, (list, tuple)) else ""
+        shown = list(value) if isinstance(value, (list, tuple)) else value
+        raise ConfigError(f"{key} must {each}be {allowed}, got {shown!r}")
+
+
+def check_runs_here(recipe: Recipe) -> None:
+    """Refuse, before any data is loaded, an accelerator this machine does not have."""
+    if recipe.train.accelerator in ("gpu", "cuda"):
+        import torch
+
+        if not torch.cuda.is_available():
+            raise ConfigError(
+                f"train.accelerator={recipe.train.accelerator} but this machine has no CUDA GPU that torch can use; "
+                f"set train.accelerator=auto (or cpu)"
+            )
+    if recipe.train.accelerator == "mps":
+        import torch
+
+        if not torch.backends.mps.is_available():
+            raise ConfigError("train.accelerator=mps but this machine has no Apple GPU; set train.accelerator=auto (or cpu)")
 
 
 def _bare_keys() -> dict[str, str]:

@@ -18,15 +18,17 @@ from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging, TQDMP
 from lightning.pytorch.loggers import Logger
 
 from vivit.checkpoints import read_checkpoint_info, verified_trainer_state
+from vivit.data.datasets import list_datasets
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError, Stopped
+from vivit.output_locations import check_output_folder
 from vivit.training.banner import start_banner
 from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
 from vivit.training.interrupts import Interrupted, interruptible
 from vivit.training.module import ViViTClassifier
 from vivit.training.preflight import check_batch_fits
-from vivit.training.recipe import Recipe
+from vivit.training.recipe import Recipe, check_runs_here
 from vivit.training.run_dir import RunDir, dataset_summary, load_bundle
 from vivit.training.run_evaluation import write_final_metrics
 
@@ -53,14 +55,44 @@ def train(
     `extra_callbacks` join the trainer's own (a sweep's pruning callback, for one); `progress`
     is one of PROGRESS.
     """
+    check_runs_here(recipe)
+    recipe = with_absolute_paths(recipe)
     run = RunDir(run_dir or default_run_dir(recipe))
+    check_output_folder(run.path, "--out")  # before the data loads: a bad location costs no time
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
+    _check_selection_is_defined(recipe, bundle)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
     with _writing(run):
         prepare_run_dir(run)
         run.write_config({**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)})
         return _fit(recipe, bundle, run, None, extra_callbacks, progress)
+
+
+def with_absolute_paths(recipe: Recipe) -> Recipe:
+    """The recipe with its relative paths (data.data_dir, a dataset file or folder, train.init)
+    made absolute: config.yaml must work from any working directory, not only the one it was made in."""
+
+    def absolute(path: str | None) -> str | None:
+        return None if path is None else os.path.abspath(os.path.expanduser(path))
+
+    dataset = recipe.data.dataset
+    if dataset not in list_datasets() and Path(dataset).expanduser().exists():
+        dataset = absolute(dataset)
+    data = dataclasses.replace(recipe.data, data_dir=absolute(recipe.data.data_dir), dataset=dataset)
+    init = recipe.train.init
+    train = dataclasses.replace(recipe.train, init=absolute(init) if init and Path(init).expanduser().exists() else init)
+    return dataclasses.replace(recipe, data=data, train=train)
+
+
+def _check_selection_is_defined(recipe: Recipe, bundle: DatasetBundle) -> None:
+    """AUC ranks one class against the others: a validation split of one class has none to select by."""
+    val = bundle.splits.get("val")
+    if recipe.train.select == "val/auc" and val is not None and val.labels.unique().numel() < 2:
+        raise ConfigError(
+            f"train.select=val/auc, but the val split of {bundle.name} holds a single class, where AUC is "
+            f"undefined; select by val/loss or val/accuracy, or use a val split with at least two classes"
+        )
 
 
 def resume(run_dir: Path, data_dir: str | None = None, epochs: int | None = None, progress: str = "lines") -> Path:
@@ -70,6 +102,8 @@ def resume(run_dir: Path, data_dir: str | None = None, epochs: int | None = None
     """
     run = RunDir(run_dir)
     recipe = run.recipe(data_dir)
+    check_runs_here(recipe)
+    check_output_folder(run.path, "--resume")
     state = verified_trainer_state(run.checkpoint_dir("last"), TRAINER_STATE)  # the only pickle we load
     bundle = load_bundle(recipe)
     check_batch_fits(recipe, recipe.model_config(bundle.num_classes, bundle.input_shape))

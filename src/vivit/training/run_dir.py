@@ -30,6 +30,7 @@ from vivit.checkpoints import resolve_checkpoint
 from vivit.data.datasets import load_dataset, sample_size
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError, DataError
+from vivit.output_locations import staged, write_text_atomic
 from vivit.training.recipe import Recipe, build_recipe
 from vivit.yaml_text import load_yaml
 
@@ -184,16 +185,10 @@ class RunDir:
     # history.csv
     def write_history(self, rows: list[dict[str, Any]]) -> None:
         """Rewrite history.csv whole, through a temporary file, so it is never half-written."""
-        staging = self.history_path.with_suffix(".csv.tmp")
-        try:
-            with open(staging, "w", newline="") as handle:
-                writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
-                writer.writeheader()
-                writer.writerows(rows)
-            os.replace(staging, self.history_path)
-        except OSError:
-            staging.unlink(missing_ok=True)  # a full disk leaves no partial file behind
-            raise
+        with staged(self.history_path) as staging, open(staging, "w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=HISTORY_COLUMNS, extrasaction="ignore")
+            writer.writeheader()
+            writer.writerows(rows)
 
     def read_history(self) -> dict[str, np.ndarray] | None:
         """history.csv as column -> float array (NaN where a value is empty); None if absent."""
@@ -261,15 +256,11 @@ class RunDir:
         return SelectedCheckpoint(name, resolve_checkpoint(self.checkpoint_dir(name)))
 
 
-def write_json(path: Path, data: dict[str, Any]) -> None:
-    """Write `data` as indented JSON through a temporary file, so `path` is never half-written."""
-    write_text_atomic(path, json.dumps(data, indent=2))
+def write_json(path: Path, data: dict[str, Any], what: str = "") -> None:
+    """Write `data` as indented JSON through a staging file, so `path` is never half-written."""
+    write_text_atomic(path, json.dumps(data, indent=2), what)
 
 
-def write_text_atomic(path: Path, text: str) -> None:
-    staging = path.with_name(path.name + ".tmp")
-    staging.write_text(text)
-    os.replace(staging, path)
 
 
 def load_bundle(recipe: Recipe) -> DatasetBundle:
