@@ -12,6 +12,7 @@ Then `python experiments/table.py` rewrites the tables of docs/results.md.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime
 import fcntl
@@ -69,15 +70,6 @@ def train_command(cell: Cell, seed: int, run_dir: Path, data_dir: str | None) ->
         return [*VIVIT, "train", "--resume", str(run_dir), *data]
     return [*VIVIT, "train", "--recipe", cell.recipe, "--dataset", cell.dataset, "--seed", str(seed), *data,
             *cell.overrides, "--out", str(run_dir)]
-
-
-def train(command: list[str], env: dict[str, str], log: Path | None) -> None:
-    if log is None:
-        subprocess.run(command, check=True, env=env)
-        return
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a") as output:
-        subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT)
 
 
 def add_tta(run_dir: Path, env: dict[str, str], data_dir: str | None) -> None:
@@ -164,7 +156,10 @@ def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:
     try:
         if not was_finished:
             print("$", shlex.join(command) + (f" > {log}" if log else ""), flush=True)
-            train(command, env, log)
+            if log:
+                log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "a") if log else contextlib.nullcontext() as output:  # None: this process's output
+                subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT if log else None)
         add_tta(run_dir, env, args.data_dir)
     except subprocess.CalledProcessError as error:
         print(f"FAILED ({error.returncode}): {shlex.join(error.cmd)}" + (f"; its output is in {log}" if log else ""), file=sys.stderr)
