@@ -90,18 +90,10 @@ def time_gemms(
     for shape in shapes:
         runners = {name: gemm_runner(shape, dtype, device) for name, dtype in dtypes.items()}
         calls = {name: calls_for(run, seconds) for name, run in runners.items()}
-        batches = {name: repeated(run, calls[name]) for name, run in runners.items()}
+        batches = {name: lambda run=run, n=calls[name]: [run() for _ in range(n)] for name, run in runners.items()}
         for name, values in interleaved(batches, calls=1, repeats=repeats, warmup=0).items():
             result[name][shape] = summary([v / calls[name] for v in values])
     return result
-
-
-def repeated(run: Callable[[], object], calls: int) -> Callable[[], None]:
-    def batch() -> None:
-        for _ in range(calls):
-            run()
-
-    return batch
 
 
 def thread_comparison(shapes: list[Shape], repeats: int, seconds: float) -> dict[str, dict]:

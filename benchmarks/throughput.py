@@ -37,6 +37,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import interleaved, machine, peak_memory_mib, ratios, reset_peak_memory, summary, write_results  # noqa: E402
+from tables import throughput as throughput_table  # noqa: E402
 
 from vivit.data.loader import BatchLoader  # noqa: E402
 from vivit.data.types import Split  # noqa: E402
@@ -221,20 +222,6 @@ def bench_group(contenders: list[Contender], train_batch: int, train_steps: int,
     return group
 
 
-def print_group(group: dict[str, Any]) -> None:
-    for name, r in group["contenders"].items():
-        mfu = f"  MFU {r['train_mfu']:.0%}" if "train_mfu" in r else ""
-        print(
-            f"  {name:48s} train {r['train_samples_per_s']['median']:7.1f}/s (±{r['train_samples_per_s']['spread']:.0%})"
-            f"  infer {r['infer_samples_per_s_b32']['median']:7.1f}/s  b1 {r['latency_ms_b1']['median']:6.2f} ms"
-            f"  mem {r['train_peak_memory_mib']:.0f} MiB{mfu}",
-            flush=True,
-        )
-    for name, ratio in group.get("vs_hf", {}).items():
-        print(f"  {name} / HF: train {ratio['train']['median']:.2f}x  infer {ratio['infer_b32']['median']:.2f}x"
-              f"  latency {ratio['latency_b1']['median']:.2f}x (HF time / ours)", flush=True)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="keras-seed (Model 1) against HF only")
@@ -256,8 +243,8 @@ def main() -> None:
     if not args.no_hf:
         print(f"{KERAS_SEED} against HF transformers ({torch.get_num_threads()} threads, {repeats} repeats)", flush=True)
         group = bench_group(contenders_for(KERAS_SEED, "spatio_temporal", True, args.modes, device), 32, 4, repeats, with_peak=True)
-        print_group(group)
         result["groups"]["keras-seed vs hf"] = group
+        print("\n".join(throughput_table({"groups": {"keras-seed vs hf": group}})), flush=True)
     if not args.quick:
         for preset in (KERAS_SEED, *OTHER_PRESETS):
             for variant in VARIANTS:
@@ -265,8 +252,8 @@ def main() -> None:
                 # Training batch 4 beyond keras-seed keeps a repeat of the 2-4 GFLOP presets to seconds on a CPU.
                 batch, steps = (32, 2) if preset == KERAS_SEED else (4, 1)
                 group = bench_group(contenders_for(preset, variant, False, ["eager"], device), batch, steps, repeats, with_peak=True)
-                print_group(group)
                 result["groups"][f"{preset}/{variant}"] = group
+                print("\n".join(throughput_table({"groups": {f"{preset}/{variant}": group}})), flush=True)
                 write_results(name, result)  # after every group, so a stopped run keeps what it measured
     path = write_results(name, result)
     print(f"wrote {path}")

@@ -102,7 +102,7 @@ def _string_constants(path: Path) -> set[str]:
     return {node.value for node in ast.walk(tree) if isinstance(node, ast.Constant) and isinstance(node.value, str)}
 
 
-@pytest.mark.parametrize("root", ["src/vivit", "benchmarks"])
+@pytest.mark.parametrize("root", ["src/vivit", "benchmarks", "experiments"])
 def test_no_module_but_run_dir_names_a_run_directorys_files(root: str) -> None:
     owned = {CONFIG_FILE, HISTORY_FILE, METRICS_FILE, EVALUATION_DIR}
     owner = REPOSITORY / "src" / "vivit" / "training" / "run_dir.py"
