@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,40 +20,39 @@ from typing import Any
 
 import torch
 
+from vivit.hardware import cpu_flags, cpu_model
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> list[str]:
-    """The instruction-set flags that decide which GEMM kernels exist (AVX2, AVX-512, BF16, AMX)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return sorted(f for f in flags if f.startswith(("avx", "amx", "fma")))
 
 
 def machine() -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_name(),
+        "cpu": cpu_model(),
         "cpu_count": os.cpu_count(),
-        "cpu_flags": cpu_flags(),
+        # The instruction sets that decide which GEMM kernels exist (AVX2, AVX-512, BF16, AMX).
+        "cpu_flags": sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma"))),
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "loadavg_start": list(os.getloadavg()),
     }
+
+
+def machine_line() -> str:
+    """One line naming where a printed table was measured."""
+    m = machine()
+    return f"{m['date'][:16]} UTC, {m['cpu']} ({m['cpu_count']} CPUs), {m['threads']} torch thread(s), torch {m['torch']}"
+
+
+def markdown_table(header: list[str], rows: list[list[object]]) -> str:
+    """The first column left-aligned, the figures right-aligned; cells formatted by the caller."""
+    lines = [header, ["---"] + ["---:"] * (len(header) - 1), *rows]
+    return "\n".join("| " + " | ".join(map(str, line)) + " |" for line in lines)
+
+
+def command_line() -> str:
+    return " ".join(["python", *sys.argv])
 
 
 def summary(values: list[float]) -> dict[str, float]:
@@ -68,18 +67,15 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
-def synchronize() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
-
-
 def timed(run: Callable[[], object], calls: int) -> float:
     """Seconds per call of `run`, over `calls` calls."""
-    synchronize()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     start = time.perf_counter()
     for _ in range(calls):
         run()
-    synchronize()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
     return (time.perf_counter() - start) / calls
 
 
@@ -109,17 +105,21 @@ def ratios(times: dict[str, list[float]], ours: str, reference: str) -> dict[str
     return summary([ref / mine for mine, ref in zip(times[ours], times[reference])])
 
 
-def reset_peak_rss() -> bool:
-    """Restart the kernel's peak-RSS counter (VmHWM) of this process; False where unsupported."""
+def reset_peak_memory(device: torch.device) -> None:
+    """Restart the peak counter: the CUDA allocator's, or the kernel's peak RSS (VmHWM) of this process."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
     try:
         Path("/proc/self/clear_refs").write_text("5")
-        return True
     except OSError:
-        return False
+        pass  # where unsupported the peak stays the process's peak since its start
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory (VmHWM) since the last `reset_peak_rss`, else since the start."""
+def peak_memory_mib(device: torch.device) -> float:
+    """The most memory tensors held on a GPU; peak RSS on a CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -127,18 +127,6 @@ def peak_rss_mib() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak_memory(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    else:
-        reset_peak_rss()
-
-
-def peak_memory_mib(device: torch.device) -> float:
-    """Peak RSS on CPU; the most memory tensors held on a GPU."""
-    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_rss_mib()
 
 
 def write_results(name: str, data: dict[str, Any], directory: Path = RESULTS) -> Path:

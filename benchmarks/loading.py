@@ -1,0 +1,107 @@
+"""How fast data reaches the model, with no model: `BatchLoader` on real MedMNIST 3D splits, and
+the video decode cache cold against warm.
+
+    VIVIT_DATA_DIR=../shared/data python benchmarks/loading.py loader [--epochs 7]
+    python benchmarks/loading.py video-cache [--clips 24]
+
+`loader`: the train split, batch 32, shuffled; the median of the timed epochs after one warm-up
+epoch; MB/s counts the uint8 samples read. `video-cache`: generated clips (320x240, 2-3 s at
+25 fps, H.264) loaded by `load_video_folder`, 16 frames at 112x112, first with an empty cache
+(every clip decoded), then warm (the median of 3 loads). Each prints a markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import av
+import numpy as np
+
+from harness import machine_line, markdown_table
+from vivit.data.loader import BatchLoader
+from vivit.data.medmnist import load_medmnist
+from vivit.data.video import load_video_folder
+
+LOADER_CASES = (("organmnist3d", 28), ("adrenalmnist3d", 64))
+BATCH = 32
+CLASSES = ("circle", "square", "stripes")
+NUM_FRAMES, SIZE, WARM_LOADS = 16, 112, 3
+
+
+def epoch_seconds(loader: BatchLoader, epoch: int) -> float:
+    loader.set_epoch(epoch)
+    start = time.perf_counter()
+    for _ in loader:
+        pass
+    return time.perf_counter() - start
+
+
+def loader_table(epochs: int) -> str:
+    rows = []
+    for name, size in LOADER_CASES:
+        split = load_medmnist(name, size=size).splits["train"]
+        loader = BatchLoader(split, BATCH, shuffle=True)
+        epoch_seconds(loader, 0)  # warm-up
+        seconds = statistics.median(epoch_seconds(loader, epoch) for epoch in range(1, epochs + 1))
+        samples = len(split) / seconds
+        rows.append([name, tuple(split.images.shape[1:]), len(split), BATCH, f"{len(loader) / seconds:,.0f}",
+                     f"{samples:,.0f}", f"{samples * split.images[0].numel() / 1e6:,.0f}"])
+    header = ["dataset", "sample (C, T, H, W)", "train samples", "batch", "batches/s", "samples/s", "MB/s"]
+    return f"median of {epochs} epochs after a warm-up\n\n" + markdown_table(header, rows)
+
+
+def write_clip(path: Path, num_frames: int, pattern: int, width: int = 320, height: int = 240) -> None:
+    """A moving pattern (so the encoder has real work), H.264 at 25 fps."""
+    rows, columns = np.mgrid[0:height, 0:width]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.options = {"preset": "veryfast"}
+        for t in range(num_frames):
+            wave = np.sin((columns + 4 * t) / (8 + 4 * pattern)) * np.cos((rows - 3 * t) / 11)
+            rgb = np.stack([wave, np.roll(wave, t, axis=0), -wave], axis=-1)
+            frame = av.VideoFrame.from_ndarray(((rgb + 1) * 127.5).astype(np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+
+
+def video_cache_table(num_clips: int) -> str:
+    rng = np.random.default_rng(0)
+    lengths = [int(rng.integers(50, 76)) for _ in range(num_clips)]  # 2 to 3 s
+    with tempfile.TemporaryDirectory() as scratch:
+        root, cache = Path(scratch) / "clips", Path(scratch) / "cache"
+        for i, num_frames in enumerate(lengths):
+            (root / CLASSES[i % len(CLASSES)]).mkdir(parents=True, exist_ok=True)
+            write_clip(root / CLASSES[i % len(CLASSES)] / f"clip{i:02d}.mp4", num_frames, pattern=i % len(CLASSES))
+
+        def load() -> float:
+            start = time.perf_counter()
+            load_video_folder(root, num_frames=NUM_FRAMES, size=SIZE, cache_dir=cache)
+            return time.perf_counter() - start
+
+        cold = load()
+        warm = statistics.median(load() for _ in range(WARM_LOADS))
+        cache_mib = sum(f.stat().st_size for f in cache.iterdir()) / 2**20
+    rows = [["cold (decode + write cache)", f"{cold:.3f}", f"{num_clips / cold:.1f}", "1.0x"],
+            [f"warm (read cache, median of {WARM_LOADS})", f"{warm:.3f}", f"{num_clips / warm:.1f}", f"{cold / warm:.1f}x"]]
+    return (f"{num_clips} clips, 320x240 H.264, {sum(lengths)} frames in all; clip {NUM_FRAMES} frames uniform at "
+            f"{SIZE}x{SIZE}; cache {cache_mib:.1f} MiB; PyAV {av.__version__}\n\n"
+            + markdown_table(["load", "seconds", "clips/s", "speed-up"], rows))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("loader", help="BatchLoader alone").add_argument("--epochs", type=int, default=7)
+    commands.add_parser("video-cache", help="decode cache, cold and warm").add_argument("--clips", type=int, default=24)
+    args = parser.parse_args()
+    table = loader_table(args.epochs) if args.command == "loader" else video_cache_table(args.clips)
+    print(f"{machine_line()}; {table}")
+
+
+if __name__ == "__main__":
+    main()
