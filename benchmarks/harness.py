@@ -45,10 +45,12 @@ def machine_line() -> str:
     return f"{m['date'][:16]} UTC, {m['cpu']} ({m['cpu_count']} CPUs), {m['threads']} torch thread(s), torch {m['torch']}"
 
 
-def markdown_table(header: list[str], rows: list[list[object]]) -> str:
-    """The first column left-aligned, the figures right-aligned; cells formatted by the caller."""
-    lines = [header, ["---"] + ["---:"] * (len(header) - 1), *rows]
-    return "\n".join("| " + " | ".join(map(str, line)) + " |" for line in lines)
+def markdown_table(header: list[str], rows: list[list[object]], figures: int | None = None) -> str:
+    """The last `figures` columns (default: all but the first) right-aligned; cells formatted by the caller."""
+    figures = len(header) - 1 if figures is None else figures
+    separator = "|" + "---|" * (len(header) - figures) + "---:|" * figures
+    body = ["| " + " | ".join(map(str, row)) + " |" for row in rows]
+    return "\n".join(["| " + " | ".join(header) + " |", separator, *body])
 
 
 def command_line() -> str:

@@ -51,7 +51,7 @@ def loader_table(epochs: int) -> str:
         rows.append([name, tuple(split.images.shape[1:]), len(split), BATCH, f"{len(loader) / seconds:,.0f}",
                      f"{samples:,.0f}", f"{samples * split.images[0].numel() / 1e6:,.0f}"])
     header = ["dataset", "sample (C, T, H, W)", "train samples", "batch", "batches/s", "samples/s", "MB/s"]
-    return f"median of {epochs} epochs after a warm-up\n\n" + markdown_table(header, rows)
+    return f"median of {epochs} epochs after a warm-up\n\n" + markdown_table(header, rows, figures=5)
 
 
 def write_clip(path: Path, num_frames: int, pattern: int, width: int = 320, height: int = 240) -> None:
