@@ -1,0 +1,111 @@
+"""Where the time goes: the top operators of keras-seed's training step or inference pass under
+torch.profiler (ours or HF transformers' twin), or Lightning's SimpleProfiler over `vivit train`.
+
+    python benchmarks/profiling.py step --model ours|hf [--conv-tokenizer] [--steps 5] [--top 15]
+    python benchmarks/profiling.py step --model ours|hf --inference 32|1   # eval forward passes instead
+    VIVIT_DATA_DIR=../shared/data python benchmarks/profiling.py train [--epochs 2]
+
+`step`: forward + backward + fused Adam at batch 32 after 3 warm-up steps; `--conv-tokenizer`
+runs our tubelet embedding as the Conv3d it used to be (same weights), to show what its backward
+costs on a CPU. Prints the top operators by self CPU time and writes
+benchmarks/results/profile-<model>[-conv][-infer-b<B>].json. `train`: keras-seed trained into a
+temporary run directory with SimpleProfiler attached (hooks, optimizer step, data loading,
+validation, checkpoints); prints its report's top actions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import lightning.pytorch as pl
+import torch
+import torch.nn.functional as F
+from lightning.pytorch.profilers import SimpleProfiler
+from torch.profiler import ProfilerActivity, profile
+
+from harness import command_line, machine, markdown_table, write_results
+from throughput import hf_keras_seed
+from vivit.models import create_model
+from vivit.models.layers.tokenizers import TubeletEmbedding
+from vivit.training.recipe import load_recipe
+from vivit.training.run import train
+
+
+def as_convolution(self: TubeletEmbedding, video: torch.Tensor) -> torch.Tensor:
+    return self.projection(video).permute(0, 2, 3, 4, 1)  # (B, nt, nh, nw, D)
+
+
+def keras_seed_step(model_name: str, inference: int | None) -> Callable[[], None]:
+    """One training step at batch 32, or one eval forward pass at batch `inference`."""
+    torch.manual_seed(0)
+    model = (create_model("keras-seed") if model_name == "ours" else hf_keras_seed()).train(not inference)
+    if inference:
+        video = torch.rand(inference, 1, 28, 28, 28)
+        return lambda: model(video)  # under the caller's inference_mode
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, fused=True)
+    video, labels = torch.rand(32, 1, 28, 28, 28), torch.randint(0, 11, (32,))
+
+    def step() -> None:
+        F.cross_entropy(model(video), labels).backward()
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+    return step
+
+
+def profile_step(args: argparse.Namespace) -> None:
+    if args.conv_tokenizer:
+        TubeletEmbedding.forward = as_convolution
+    step = keras_seed_step(args.model, args.inference)
+    with torch.inference_mode(args.inference is not None):
+        for _ in range(3):
+            step()
+        with profile(activities=[ProfilerActivity.CPU]) as profiler:
+            for _ in range(args.steps):
+                step()
+    events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
+    total = sum(e.self_cpu_time_total for e in events)
+    rows = [{"op": e.key, "self_ms_per_step": e.self_cpu_time_total / 1e3 / args.steps, "share": e.self_cpu_time_total / total,
+             "calls_per_step": e.count / args.steps} for e in events[: args.top]]
+    what = f"inference at batch {args.inference}" if args.inference else "training, batch 32"
+    print(f"{args.model}{' (Conv3d tokenizer)' if args.conv_tokenizer else ''}: {total / 1e3 / args.steps:.1f} ms per step "
+          f"({what}, {torch.get_num_threads()} thread(s), profiler on)")
+    print(markdown_table(["op", "ms per step", "share", "calls per step"], [
+        [r["op"], f"{r['self_ms_per_step']:.1f}", f"{r['share']:.1%}", f"{r['calls_per_step']:.0f}"] for r in rows]))
+    name = f"profile-{args.model}{'-conv' if args.conv_tokenizer else ''}{f'-infer-b{args.inference}' if args.inference else ''}"
+    write_results(name, {"machine": machine(), "command": command_line(), "ms_per_step": total / 1e3 / args.steps, "top_ops": rows})
+
+
+def profile_training(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        profiler = SimpleProfiler(dirpath=tmp, filename="profile")
+        build_trainer = pl.Trainer.__init__
+
+        def with_profiler(self: pl.Trainer, *a, **kw) -> None:
+            build_trainer(self, *a, **{**kw, "profiler": profiler})
+
+        pl.Trainer.__init__ = with_profiler  # vivit.training.run builds the Trainer; attach ours to it
+        train(load_recipe("keras-seed", [f"train.epochs={args.epochs}"]), Path(tmp) / "run")
+        report = (Path(tmp) / "fit-profile.txt").read_text().splitlines()
+    print("\n".join([line for line in report if line.startswith("|")][:17]))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    step = commands.add_parser("step", help="torch.profiler over keras-seed's steps")
+    step.add_argument("--model", choices=["ours", "hf"], default="ours")
+    step.add_argument("--conv-tokenizer", action="store_true")
+    step.add_argument("--steps", type=int, default=5)
+    step.add_argument("--top", type=int, default=15)
+    step.add_argument("--inference", type=int, default=None, metavar="BATCH",
+                      help="profile eval forward passes (torch.inference_mode) at this batch size instead of training steps")
+    commands.add_parser("train", help="SimpleProfiler over `vivit train`").add_argument("--epochs", type=int, default=2)
+    args = parser.parse_args()
+    (profile_step if args.command == "step" else profile_training)(args)
+
+
+if __name__ == "__main__":
+    main()
