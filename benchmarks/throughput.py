@@ -23,10 +23,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -35,13 +33,11 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import interleaved, machine, peak_memory_mib, ratios, reset_peak_memory, summary, write_results  # noqa: E402
-from tables import throughput as throughput_table  # noqa: E402
-
-from vivit.data.loader import BatchLoader  # noqa: E402
-from vivit.data.types import Split  # noqa: E402
-from vivit.models import VARIANTS, create_model  # noqa: E402
+from harness import RESULTS, command_line, interleaved, machine, peak_memory_mib, ratios, reset_peak_memory, summary, write_results
+from tables import throughput as throughput_table
+from vivit.data.loader import BatchLoader
+from vivit.data.types import Split
+from vivit.models import VARIANTS, create_model, preset_config
 
 KERAS_SEED = "keras-seed"
 OTHER_PRESETS = ("vivit-tiny-28", "vivit-tiny-64", "vivit-tiny-video")
@@ -133,19 +129,6 @@ def contenders_for(preset: str, variant: str, with_hf: bool, modes: list[str], d
     return chosen
 
 
-def random_split(model: nn.Module, num_samples: int, num_classes: int) -> Split:
-    config = probe_config(model)
-    images = torch.randint(0, 256, (num_samples, config[0], *config[1]), dtype=torch.uint8)
-    return Split(images=images, labels=torch.randint(0, num_classes, (num_samples,)))
-
-
-def probe_config(model: nn.Module) -> tuple[int, tuple[int, int, int]]:
-    inner = getattr(model, "model", model)
-    if hasattr(inner, "config") and hasattr(inner.config, "input_size"):
-        return inner.config.in_channels, tuple(inner.config.input_size)
-    return 1, (28, 28, 28)  # the HF keras-seed twin
-
-
 def flops_per_sample(model: nn.Module, in_channels: int, size: tuple[int, int, int]) -> dict[str, int]:
     """Forward and forward + backward FLOPs of one sample (attention through the math kernel,
     which the counter sees; the fused CPU kernel does the same arithmetic)."""
@@ -161,14 +144,14 @@ def flops_per_sample(model: nn.Module, in_channels: int, size: tuple[int, int, i
     return {"forward": forward.get_total_flops(), "train": both.get_total_flops()}
 
 
-def bench_group(contenders: list[Contender], train_batch: int, train_steps: int, repeats: int, with_peak: bool) -> dict[str, Any]:
-    """All measures of one group of contenders, alternating them in every repeat."""
+def bench_group(contenders: list[Contender], preset: str, train_batch: int, train_steps: int, repeats: int) -> dict[str, Any]:
+    """All measures of one group of contenders of `preset`'s input, alternating them in every repeat."""
     for c in contenders:
         c.setup()
-    in_channels, size = probe_config(contenders[-1].model)
-    num_classes = 11 if in_channels == 1 and size == (28, 28, 28) else 2
-    split = random_split(contenders[-1].model, train_batch * train_steps, num_classes)
-    device = contenders[-1].device
+    config, device = preset_config(preset), contenders[-1].device
+    in_channels, size = config.in_channels, tuple(config.input_size)
+    images = torch.randint(0, 256, (train_batch * train_steps, in_channels, *size), dtype=torch.uint8)
+    split = Split(images=images, labels=torch.randint(0, config.num_classes, (len(images),)))
     loader = BatchLoader(split, train_batch, shuffle=True, seed=0, device=device)
     infer_batch = torch.rand(32, in_channels, *size, device=device)
     latency_batch = torch.rand(1, in_channels, *size, device=device)
@@ -180,45 +163,29 @@ def bench_group(contenders: list[Contender], train_batch: int, train_steps: int,
         results[c.name]["train_peak_memory_mib"] = peak_memory_mib(device)
         results[c.name]["flops_per_sample"] = flops_per_sample(c.model, in_channels, size)
 
-    train = {c.name: (lambda c=c: c.train_steps(loader)) for c in contenders}
-    infer = {c.name: (lambda c=c: c.infer(infer_batch)) for c in contenders}
-    latency = {c.name: (lambda c=c: c.infer(latency_batch)) for c in contenders}
     n = 4096 if device.type == "cuda" else 1024
-    if with_peak:
-        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-        train["peak gemm fp32"] = lambda: [torch.mm(a, b) for _ in range(4)]
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    train = {c.name: (lambda c=c: c.train_steps(loader)) for c in contenders}
+    train["peak gemm fp32"] = lambda: [torch.mm(a, b) for _ in range(4)]  # the MFU's peak, in the same repeats
     train_times = interleaved(train, calls=1, repeats=repeats, warmup=2)
-    infer_times = interleaved(infer, calls=10, repeats=repeats, warmup=2)
-    latency_times = interleaved(latency, calls=50, repeats=repeats, warmup=2)
+    infer_times = interleaved({c.name: (lambda c=c: c.infer(infer_batch)) for c in contenders}, calls=10, repeats=repeats)
+    latency_times = interleaved({c.name: (lambda c=c: c.infer(latency_batch)) for c in contenders}, calls=50, repeats=repeats)
 
-    samples = train_batch * train_steps
-    peak = None
-    if with_peak:
-        peak_times = train_times.pop("peak gemm fp32")
-        peak = summary([4 * 2 * n**3 / t for t in peak_times])
+    peak = summary([4 * 2 * n**3 / t for t in train_times.pop("peak gemm fp32")])
     for c in contenders:
         r = results[c.name]
-        r["train_samples_per_s"] = summary([samples / t for t in train_times[c.name]])
+        r["train_samples_per_s"] = summary([len(split) / t for t in train_times[c.name]])
         r["infer_samples_per_s_b32"] = summary([32 / t for t in infer_times[c.name]])
         r["latency_ms_b1"] = summary([1e3 * t for t in latency_times[c.name]])
-        if peak is not None:
-            train_flops = r["flops_per_sample"]["train"] * r["train_samples_per_s"]["median"]
-            r["train_mfu"] = train_flops / peak["median"]
-            r["infer_mfu"] = r["flops_per_sample"]["forward"] * r["infer_samples_per_s_b32"]["median"] / peak["median"]
-    group: dict[str, Any] = {"contenders": results, "train_batch": train_batch, "train_steps_per_call": train_steps}
-    if peak is not None:
-        group["peak_gemm_fp32_flops"] = peak
-        group["peak_gemm_n"] = n
+        r["train_mfu"] = r["flops_per_sample"]["train"] * r["train_samples_per_s"]["median"] / peak["median"]
+        r["infer_mfu"] = r["flops_per_sample"]["forward"] * r["infer_samples_per_s_b32"]["median"] / peak["median"]
+    group: dict[str, Any] = {"contenders": results, "train_batch": train_batch, "train_steps_per_call": train_steps,
+                             "peak_gemm_fp32_flops": peak, "peak_gemm_n": n}
     reference = contenders[0].name
     if reference.startswith("hf"):
-        group["vs_hf"] = {
-            c.name: {
-                "train": ratios(train_times, c.name, reference),
-                "infer_b32": ratios(infer_times, c.name, reference),
-                "latency_b1": ratios(latency_times, c.name, reference),
-            }
-            for c in contenders[1:]
-        }
+        group["vs_hf"] = {c.name: {"train": ratios(train_times, c.name, reference),
+                                   "infer_b32": ratios(infer_times, c.name, reference),
+                                   "latency_b1": ratios(latency_times, c.name, reference)} for c in contenders[1:]}
     return group
 
 
@@ -236,27 +203,23 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = args.repeats or (5 if args.quick else 3)
-    result: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "repeats": repeats, "groups": {}}
-
+    result: dict[str, Any] = {"machine": machine(), "command": command_line(), "repeats": repeats, "groups": {}}
     device = torch.device(args.device)
     name = args.out or ("throughput-quick" if args.quick else "throughput")
-    if not args.no_hf:
-        print(f"{KERAS_SEED} against HF transformers ({torch.get_num_threads()} threads, {repeats} repeats)", flush=True)
-        group = bench_group(contenders_for(KERAS_SEED, "spatio_temporal", True, args.modes, device), 32, 4, repeats, with_peak=True)
-        result["groups"]["keras-seed vs hf"] = group
-        print("\n".join(throughput_table({"groups": {"keras-seed vs hf": group}})), flush=True)
+    # (title, preset, variant, against HF, our modes, training batch, steps per timed call). Batch 4
+    # beyond keras-seed keeps a repeat of the 2-4 GFLOP presets to seconds on a CPU.
+    groups = [] if args.no_hf else [("keras-seed vs hf", KERAS_SEED, "spatio_temporal", True, args.modes, 32, 4)]
     if not args.quick:
         for preset in (KERAS_SEED, *OTHER_PRESETS):
-            for variant in VARIANTS:
-                print(f"{preset} / {variant}", flush=True)
-                # Training batch 4 beyond keras-seed keeps a repeat of the 2-4 GFLOP presets to seconds on a CPU.
-                batch, steps = (32, 2) if preset == KERAS_SEED else (4, 1)
-                group = bench_group(contenders_for(preset, variant, False, ["eager"], device), batch, steps, repeats, with_peak=True)
-                result["groups"][f"{preset}/{variant}"] = group
-                print("\n".join(throughput_table({"groups": {f"{preset}/{variant}": group}})), flush=True)
-                write_results(name, result)  # after every group, so a stopped run keeps what it measured
-    path = write_results(name, result)
-    print(f"wrote {path}")
+            batch, steps = (32, 2) if preset == KERAS_SEED else (4, 1)
+            groups += [(f"{preset}/{variant}", preset, variant, False, ["eager"], batch, steps) for variant in VARIANTS]
+    for title, preset, variant, with_hf, modes, batch, steps in groups:
+        print(f"{title} ({torch.get_num_threads()} threads, {repeats} repeats)", flush=True)
+        contenders = contenders_for(preset, variant, with_hf, modes, device)
+        result["groups"][title] = bench_group(contenders, preset, batch, steps, repeats)
+        print("\n".join(throughput_table({"groups": {title: result["groups"][title]}})), flush=True)
+        write_results(name, result)  # after every group, so a stopped run keeps what it measured
+    print(f"wrote {RESULTS / name}.json")
 
 
 if __name__ == "__main__":
