@@ -13,17 +13,15 @@ alternated). Writes benchmarks/results/scaling.json and docs/images/scaling.png.
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import calls_for, interleaved, machine, summary, write_results  # noqa: E402
-
-from vivit.models import VARIANTS, create_model  # noqa: E402
-from vivit.models.flops import forward_flops  # noqa: E402
+from harness import calls_for, command_line, interleaved, machine, summary, write_results
+from vivit.models import VARIANTS, create_model
+from vivit.models.flops import forward_flops
 
 IMAGE = Path(__file__).resolve().parents[1] / "docs" / "images" / "scaling.png"
 WIDTH = dict(embed_dim=192, depth=4, num_heads=6, mlp_dim=768, drop_path_rate=0.0)
@@ -63,10 +61,8 @@ def measure_point(point: tuple, repeats: int, seconds: float, device: torch.devi
     gflops = {v: forward_flops(m) / 1e9 for v, m in models.items()}  # counted on the CPU
     models = {v: m.to(device) for v, m in models.items()}
     video = torch.rand(1, channels, *size, device=device)
-    tokens = next(iter(models.values())).num_tokens
-    row: dict[str, Any] = {"name": name, "tokens": tokens, "input": [channels, *size], "tubelet": list(tubelet), "variants": {}}
 
-    def runner(model: torch.nn.Module, calls: int):
+    def runner(model: torch.nn.Module, calls: int) -> Callable[[], None]:
         def run() -> None:
             with torch.inference_mode():
                 for _ in range(calls):
@@ -75,12 +71,8 @@ def measure_point(point: tuple, repeats: int, seconds: float, device: torch.devi
 
     calls = {v: calls_for(runner(m, 1), seconds) for v, m in models.items()}
     times = interleaved({v: runner(m, calls[v]) for v, m in models.items()}, calls=1, repeats=repeats, warmup=0)
-    for variant in models:
-        row["variants"][variant] = {
-            "gflops": gflops[variant],
-            "ms_per_sample": summary([1e3 * t / calls[variant] for t in times[variant]]),
-        }
-    return row
+    return {"name": name, "tokens": models[VARIANTS[0]].num_tokens, "input": [channels, *size], "tubelet": list(tubelet),
+            "variants": {v: {"gflops": gflops[v], "ms_per_sample": summary([1e3 * t / calls[v] for t in times[v]])} for v in models}}
 
 
 def plot(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
@@ -132,7 +124,7 @@ def main() -> None:
         ), flush=True)
     rows.sort(key=lambda r: r["tokens"])
     path = write_results(args.out or ("scaling-quick" if args.quick else "scaling"), {
-        "machine": info, "command": " ".join(["python", *sys.argv]), "width": WIDTH, "repeats": repeats, "points": rows,
+        "machine": info, "command": command_line(), "width": WIDTH, "repeats": repeats, "points": rows,
     })
     if args.out:
         print(f"wrote {path}")
