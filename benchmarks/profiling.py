@@ -1,33 +1,29 @@
-"""Where the time goes: the top operators of keras-seed's training step or inference pass under
-torch.profiler (ours or HF transformers' twin), or Lightning's SimpleProfiler over `vivit train`.
+"""Where the time goes: torch.profiler over keras-seed's training step or inference pass (ours or
+HF transformers' twin), or Lightning's SimpleProfiler over `vivit train`.
 
     python benchmarks/profiling.py step --model ours|hf [--conv-tokenizer] [--steps 5] [--top 15]
     python benchmarks/profiling.py step --model ours|hf --inference 32|1   # eval forward passes instead
     VIVIT_DATA_DIR=../shared/data python benchmarks/profiling.py train [--epochs 2]
 
-`step`: forward + backward + fused Adam at batch 32 after 3 warm-up steps; `--conv-tokenizer`
-runs our tubelet embedding as the Conv3d it used to be (same weights), to show what its backward
-costs on a CPU. Prints the top operators by self CPU time and writes
+`step`: batch 32, fused Adam, after 3 warm-up steps; `--conv-tokenizer` runs our tubelet embedding
+as the Conv3d it used to be (same weights). Prints the top operators by self CPU time and writes
 benchmarks/results/profile-<model>[-conv][-infer-b<B>].json. `train`: keras-seed trained into a
-temporary run directory with SimpleProfiler attached (hooks, optimizer step, data loading,
-validation, checkpoints); prints its report's top actions.
+temporary run directory; prints the top actions of SimpleProfiler's report.
 """
 
 from __future__ import annotations
 
 import argparse
 import tempfile
-from collections.abc import Callable
 from pathlib import Path
 
 import lightning.pytorch as pl
 import torch
-import torch.nn.functional as F
 from lightning.pytorch.profilers import SimpleProfiler
 from torch.profiler import ProfilerActivity, profile
 
 from harness import command_line, machine, markdown_table, write_results
-from throughput import hf_keras_seed
+from throughput import Contender, hf_keras_seed
 from vivit.models import create_model
 from vivit.models.layers.tokenizers import TubeletEmbedding
 from vivit.training.recipe import load_recipe
@@ -38,33 +34,20 @@ def as_convolution(self: TubeletEmbedding, video: torch.Tensor) -> torch.Tensor:
     return self.projection(video).permute(0, 2, 3, 4, 1)  # (B, nt, nh, nw, D)
 
 
-def keras_seed_step(model_name: str, inference: int | None) -> Callable[[], None]:
-    """One training step at batch 32, or one eval forward pass at batch `inference`."""
-    torch.manual_seed(0)
-    model = (create_model("keras-seed") if model_name == "ours" else hf_keras_seed()).train(not inference)
-    if inference:
-        video = torch.rand(inference, 1, 28, 28, 28)
-        return lambda: model(video)  # under the caller's inference_mode
-    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4, fused=True)
-    video, labels = torch.rand(32, 1, 28, 28, 28), torch.randint(0, 11, (32,))
-
-    def step() -> None:
-        F.cross_entropy(model(video), labels).backward()
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-    return step
-
-
 def profile_step(args: argparse.Namespace) -> None:
     if args.conv_tokenizer:
         TubeletEmbedding.forward = as_convolution
-    step = keras_seed_step(args.model, args.inference)
-    with torch.inference_mode(args.inference is not None):
-        for _ in range(3):
+    build = (lambda: create_model("keras-seed")) if args.model == "ours" else hf_keras_seed
+    contender = Contender(args.model, build, torch.device("cpu"), fused_adam=True)
+    contender.setup()
+    video = torch.rand(args.inference or 32, 1, 28, 28, 28)
+    batch = [(video, torch.randint(0, 11, (32,)))]
+    step = (lambda: contender.infer(video)) if args.inference else (lambda: contender.train_steps(batch))
+    for _ in range(3):
+        step()
+    with profile(activities=[ProfilerActivity.CPU]) as profiler:
+        for _ in range(args.steps):
             step()
-        with profile(activities=[ProfilerActivity.CPU]) as profiler:
-            for _ in range(args.steps):
-                step()
     events = sorted(profiler.key_averages(), key=lambda e: e.self_cpu_time_total, reverse=True)
     total = sum(e.self_cpu_time_total for e in events)
     rows = [{"op": e.key, "self_ms_per_step": e.self_cpu_time_total / 1e3 / args.steps, "share": e.self_cpu_time_total / total,

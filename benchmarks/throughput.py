@@ -5,24 +5,18 @@ configured like `keras-seed`, side by side in one process.
     python benchmarks/throughput.py                  # + the 28^3/4^3, 64^3 and video presets
     python benchmarks/throughput.py --quick --device cuda --modes eager bf16 compile compile-bf16
 
-For each contender:
-- training samples/s: forward + backward + optimizer step on batches from `BatchLoader`
-  (the training data path: uint8 gather, float conversion), batch 32 for keras-seed;
-- inference samples/s at batch 32 (`torch.inference_mode`, eval mode) and latency at batch 1;
-- peak memory: RSS in MiB on CPU (the process's VmHWM, reset before the contender's own
-  short run), `torch.cuda.max_memory_allocated` on a GPU;
-- FLOPs per sample (forward, and forward + backward, counted by PyTorch's FLOP counter)
-  and model-FLOPs utilisation: achieved training FLOP/s / the fp32 GEMM peak (a 1024^2
-  matrix product; 4096^2 on a GPU) measured in the same repeats.
-Timings alternate the contenders (A B A B ...) after a warm-up; median and spread of
-`--repeats` repeats; ratios against HF are paired per repeat. Writes
-benchmarks/results/throughput[-quick].json.
+Per contender: training samples/s (forward + backward + Adam on batches from `BatchLoader`, the
+uint8 gather and float conversion included), inference samples/s at batch 32 and latency at batch
+1 (`torch.inference_mode`), peak memory (the process's VmHWM on CPU, reset before the contender's
+own short run; `max_memory_allocated` on a GPU), FLOPs per sample (PyTorch's FLOP counter) and
+MFU: training FLOP/s over an fp32 GEMM peak (1024^2; 4096^2 on a GPU) timed in the same repeats.
+Contenders alternate (A B A B ...) after a warm-up; median and spread of `--repeats`; ratios
+against HF paired per repeat. Writes benchmarks/results/throughput[-quick].json.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -87,10 +81,8 @@ class Contender:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4, fused=self.fused_adam or None)
         self.forward = torch.compile(self.model) if self.compile else self.model
 
-    def precision(self) -> contextlib.AbstractContextManager:
-        if self.autocast is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast)
+    def precision(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=self.autocast, enabled=self.autocast is not None)
 
     def train_steps(self, loader: BatchLoader) -> None:
         self.model.train()
@@ -107,26 +99,21 @@ class Contender:
             self.forward(video)
 
 
-MODES = ("eager", "fused", "bf16", "compile", "compile-bf16")
+# Our ways of running a model: name, compile, autocast, fused Adam.
+MODES = {
+    "eager": ("eager fp32", False, None, False),
+    "fused": ("eager fp32 fused-adam", False, None, True),
+    "bf16": ("eager bf16 fused-adam", False, torch.bfloat16, True),
+    "compile": ("compile fp32 fused-adam", True, None, True),
+    "compile-bf16": ("compile bf16 fused-adam", True, torch.bfloat16, True),
+}
 
 
 def contenders_for(preset: str, variant: str, with_hf: bool, modes: list[str], device: torch.device) -> list[Contender]:
-    def ours() -> nn.Module:
-        return create_model(preset, variant=variant)
-
-    tag = f"{preset}/{variant}"
-    bf16 = torch.bfloat16
-    table = {
-        "eager": Contender(f"{tag} eager fp32", ours, device),
-        "fused": Contender(f"{tag} eager fp32 fused-adam", ours, device, fused_adam=True),
-        "bf16": Contender(f"{tag} eager bf16 fused-adam", ours, device, autocast=bf16, fused_adam=True),
-        "compile": Contender(f"{tag} compile fp32 fused-adam", ours, device, compile=True, fused_adam=True),
-        "compile-bf16": Contender(f"{tag} compile bf16 fused-adam", ours, device, compile=True, autocast=bf16, fused_adam=True),
-    }
-    chosen = [table[m] for m in modes]
-    if with_hf:
-        chosen.insert(0, Contender("hf keras-seed eager fp32", hf_keras_seed, device))
-    return chosen
+    """HF's keras-seed twin first where asked (the reference of the ratios), then ours in each of `modes`."""
+    hf = [Contender("hf keras-seed eager fp32", hf_keras_seed, device)] if with_hf else []
+    return hf + [Contender(f"{preset}/{variant} {name}", lambda: create_model(preset, variant=variant), device, *options)
+                 for name, *options in (MODES[mode] for mode in modes)]
 
 
 def flops_per_sample(model: nn.Module, in_channels: int, size: tuple[int, int, int]) -> dict[str, int]:
