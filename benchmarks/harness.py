@@ -28,12 +28,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 def machine() -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_model(),
-        "cpu_count": os.cpu_count(),
+        "cpu": cpu_model(), "cpu_count": os.cpu_count(),
         # The instruction sets that decide which GEMM kernels exist (AVX2, AVX-512, BF16, AMX).
         "cpu_flags": sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma"))),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "loadavg_start": list(os.getloadavg()),
     }
@@ -59,25 +57,18 @@ def command_line() -> str:
 
 def summary(values: list[float]) -> dict[str, float]:
     """Median, min, max and the relative spread (max - min) / median of repeated measures."""
-    median = statistics.median(values)
-    return {
-        "median": median,
-        "min": min(values),
-        "max": max(values),
-        "spread": (max(values) - min(values)) / median if median else 0.0,
-        "n": len(values),
-    }
+    median, low, high = statistics.median(values), min(values), max(values)
+    return {"median": median, "min": low, "max": high, "spread": (high - low) / median if median else 0.0, "n": len(values)}
 
 
 def timed(run: Callable[[], object], calls: int) -> float:
-    """Seconds per call of `run`, over `calls` calls."""
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
+    """Seconds per call of `run`, over `calls` calls (a GPU's queue drained before and after)."""
+    synchronize = torch.cuda.synchronize if torch.cuda.is_available() else lambda: None
+    synchronize()
     start = time.perf_counter()
     for _ in range(calls):
         run()
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
+    synchronize()
     return (time.perf_counter() - start) / calls
 
 

@@ -2,18 +2,13 @@
 
     python benchmarks/peak.py [--quick] [--device cuda] [--threads N] [--out NAME]
 
-Two numbers per dtype:
-- `square`: a large square GEMM (n = 1024 or 2048), the best the cores sustain;
-- per preset (keras-seed alone with `--quick`), the GEMMs one training step of the model
-  runs (every matrix product of forward and backward at batch 32, recorded below autograd), each timed
-  alone: `gemm_bound` = their FLOPs / the time they need alone. A training step can be no
-  faster than that even if everything else (norms, GELU, attention, optimizer) were free.
-
-On the CPU it also times keras-seed's largest GEMM and the square one at 1 thread and at
-every thread the machine has, alternated in one process (`threads`): on a machine whose
-cores are busy with other work, OpenMP threads that wait for each other can lose to one.
-
-Results go to benchmarks/results/peak.json.
+`square`: a large square GEMM (n = 1024, 2048 without --quick, 8192 on a GPU), the best the cores
+sustain. Per preset (keras-seed alone with --quick): every matrix product of one training step's
+forward and backward at batch 32, recorded below autograd and timed alone; `gemm_bound` = their
+FLOPs / the time they need. A step can be no faster even if norms, GELU, attention and Adam were
+free. On a CPU, also keras-seed's largest GEMM and the square one at 1 thread and at every thread,
+alternated (`threads`): where the cores are busy, OpenMP threads that wait for each other can lose
+to one. Writes benchmarks/results/peak.json.
 """
 
 from __future__ import annotations
@@ -72,12 +67,11 @@ def gemm_flops(shape: Shape) -> int:
 
 
 def gemm_runner(shape: Shape, dtype: torch.dtype, device: torch.device) -> Callable[[], object]:
+    """mm for an unbatched shape, bmm for a batched one, as the model ran them."""
     b, m, k, n = shape
-    a, w = torch.randn(b, m, k, dtype=dtype, device=device), torch.randn(b, k, n, dtype=dtype, device=device)
-    if b == 1:
-        a, w = a[0], w[0]
-        return lambda: torch.mm(a, w)
-    return lambda: torch.bmm(a, w)
+    batch, product = ((), torch.mm) if b == 1 else ((b,), torch.bmm)
+    a, w = torch.randn(*batch, m, k, dtype=dtype, device=device), torch.randn(*batch, k, n, dtype=dtype, device=device)
+    return lambda: product(a, w)
 
 
 def time_gemms(shapes: list[Shape], repeats: int, seconds: float, device: torch.device) -> dict[str, dict[Shape, float]]:

@@ -1,13 +1,12 @@
 """Cost of the four variants as the number of tokens per sample grows (27 to 4,096).
 
-    python benchmarks/scaling.py [--quick] [--threads N] [--device cuda]
+    python benchmarks/scaling.py [--quick] [--threads N] [--repeats R] [--device cuda] [--out NAME]
 
-One model width for every point (embed 192, depth 4, 6 heads, MLP 768; Model 2 adds its
-default temporal layers), so only the token grid changes: 28^3 and 64^3 volumes and
-16-64 frame videos, with several tubelet sizes. For each point and variant: analytic
-forward GFLOPs per sample (exact, load-independent) and measured inference time per
-sample at batch 1 (`torch.inference_mode`, median of the repeats, the four variants
-alternated). Writes benchmarks/results/scaling.json and docs/images/scaling.png.
+One width for every point (embed 192, depth 4, 6 heads, MLP 768; Model 2 adds its default temporal
+layers), so only the token grid changes: 28^3 and 64^3 volumes and 16-64 frame videos at several
+tubelet sizes. Per point and variant: forward GFLOPs per sample (PyTorch's FLOP counter: exact,
+load-independent) and inference ms per sample at batch 1 (median of the repeats, the four variants
+alternated). Writes benchmarks/results/scaling.json and, without --out, docs/images/scaling.png.
 """
 
 from __future__ import annotations

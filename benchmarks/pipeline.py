@@ -1,18 +1,23 @@
-"""How fast data reaches the model, with no model: `BatchLoader` on real MedMNIST 3D splits, and
-the video decode cache cold against warm.
+"""Speed of what surrounds the model, with the model's own cost left out where possible: the data
+path (`BatchLoader` on real MedMNIST 3D splits, the video decode cache cold against warm) and the
+exported model (onnxruntime on the CPU against eager PyTorch).
 
-    VIVIT_DATA_DIR=../shared/data python benchmarks/loading.py loader [--epochs 7]
-    python benchmarks/loading.py video-cache [--clips 24]
+    VIVIT_DATA_DIR=../shared/data python benchmarks/pipeline.py loader [--epochs 7]
+    python benchmarks/pipeline.py video-cache [--clips 24]
+    OMP_NUM_THREADS=N python benchmarks/pipeline.py onnx [--repeats 5] [--threads N]
 
-`loader`: the train split, batch 32, shuffled; the median of the timed epochs after one warm-up
-epoch; MB/s counts the uint8 samples read. `video-cache`: generated clips (320x240, 2-3 s at
-25 fps, H.264) loaded by `load_video_folder`, 16 frames at 112x112, first with an empty cache
-(every clip decoded), then warm (the median of 3 loads). Each prints a markdown table.
+`loader`: the train split, batch 32, shuffled; median of the epochs after a warm-up one. `video-cache`:
+generated 320x240 H.264 clips of 2-3 s loaded at 16 frames, 112x112, with an empty cache (every clip
+decoded), then warm (median of 3 loads). `onnx`: keras-seed and vivit-tiny-28 with random weights
+(speed does not depend on them), samples/s at batch 32 and ms at batch 1, the median of `--repeats`
+runs after a warm-up, the two runtimes alternated with the same number of threads. Each prints a
+markdown table.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import tempfile
 import time
@@ -20,16 +25,20 @@ from pathlib import Path
 
 import av
 import numpy as np
+import torch
 
-from harness import machine_line, markdown_table
+from harness import interleaved, machine_line, markdown_table
 from vivit.data.loader import BatchLoader
 from vivit.data.medmnist import load_medmnist
 from vivit.data.video import load_video_folder
+from vivit.export import export_onnx
+from vivit.models import create_model
 
 LOADER_CASES = (("organmnist3d", 28), ("adrenalmnist3d", 64))
 BATCH = 32
 CLASSES = ("circle", "square", "stripes")
 NUM_FRAMES, SIZE, WARM_LOADS = 16, 112, 3
+ONNX_PRESETS = ("keras-seed", "vivit-tiny-28")
 
 
 def epoch_seconds(loader: BatchLoader, epoch: int) -> float:
@@ -93,13 +102,53 @@ def video_cache_table(num_clips: int) -> str:
             + markdown_table(["load", "seconds", "clips/s", "speed-up"], rows))
 
 
+def onnx_row(preset: str, repeats: int, threads: int, directory: Path) -> list[str]:
+    """torch and onnx samples/s at batch 32, then torch and onnx ms at batch 1."""
+    import onnxruntime  # the export extra, which the other measures do not need
+
+    torch.manual_seed(0)
+    model = create_model(preset).eval()
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    session = onnxruntime.InferenceSession(str(export_onnx(model, directory / f"{preset}.onnx")), options,
+                                           providers=["CPUExecutionProvider"])
+    medians = {}
+    for batch in (32, 1):
+        video = torch.rand(batch, model.config.in_channels, *model.config.input_size)
+        array = video.numpy()
+        runners = {"torch": lambda: model(video), "onnx": lambda: session.run(None, {"video": array})}
+        with torch.inference_mode():
+            times = interleaved(runners, calls=1, repeats=repeats, warmup=1)
+        medians.update({(name, batch): statistics.median(values) for name, values in times.items()})
+    throughput = [f"{32 / medians[runtime, 32]:.1f}" for runtime in ("torch", "onnx")]
+    return throughput + [f"{1e3 * medians[runtime, 1]:.1f}" for runtime in ("torch", "onnx")]
+
+
+def onnx_table(repeats: int, threads: int) -> str:
+    import onnxruntime
+
+    torch.set_num_threads(threads)
+    with tempfile.TemporaryDirectory() as tmp:
+        rows = [[preset, *onnx_row(preset, repeats, threads, Path(tmp))] for preset in ONNX_PRESETS]
+    header = ["preset", "torch samples/s (b32)", "onnx samples/s (b32)", "torch ms (b1)", "onnx ms (b1)"]
+    return f"onnxruntime {onnxruntime.__version__}, median of {repeats}\n\n" + markdown_table(header, rows)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("loader", help="BatchLoader alone").add_argument("--epochs", type=int, default=7)
     commands.add_parser("video-cache", help="decode cache, cold and warm").add_argument("--clips", type=int, default=24)
+    onnx = commands.add_parser("onnx", help="onnxruntime against eager PyTorch")
+    onnx.add_argument("--repeats", type=int, default=5)
+    onnx.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", os.cpu_count() or 1)))
     args = parser.parse_args()
-    table = loader_table(args.epochs) if args.command == "loader" else video_cache_table(args.clips)
+    if args.command == "loader":
+        table = loader_table(args.epochs)
+    elif args.command == "video-cache":
+        table = video_cache_table(args.clips)
+    else:
+        table = onnx_table(args.repeats, args.threads)
     print(f"{machine_line()}; {table}")
 
 
