@@ -22,7 +22,8 @@ import torch
 from lightning.pytorch.profilers import SimpleProfiler
 from torch.profiler import ProfilerActivity, profile
 
-from harness import command_line, machine, markdown_table, write_results
+import tables
+from harness import command_line, machine, write_results
 from throughput import Contender, hf_keras_seed
 from vivit.models import create_model
 from vivit.models.layers.tokenizers import TubeletEmbedding
@@ -53,12 +54,11 @@ def profile_step(args: argparse.Namespace) -> None:
     rows = [{"op": e.key, "self_ms_per_step": e.self_cpu_time_total / 1e3 / args.steps, "share": e.self_cpu_time_total / total,
              "calls_per_step": e.count / args.steps} for e in events[: args.top]]
     what = f"inference at batch {args.inference}" if args.inference else "training, batch 32"
-    print(f"{args.model}{' (Conv3d tokenizer)' if args.conv_tokenizer else ''}: {total / 1e3 / args.steps:.1f} ms per step "
-          f"({what}, {torch.get_num_threads()} thread(s), profiler on)")
-    print(markdown_table(["op", "ms per step", "share", "calls per step"], [
-        [r["op"], f"{r['self_ms_per_step']:.1f}", f"{r['share']:.1%}", f"{r['calls_per_step']:.0f}"] for r in rows]))
-    name = f"profile-{args.model}{'-conv' if args.conv_tokenizer else ''}{f'-infer-b{args.inference}' if args.inference else ''}"
-    write_results(name, {"machine": machine(), "command": command_line(), "ms_per_step": total / 1e3 / args.steps, "top_ops": rows})
+    print(f"{args.model}{' (Conv3d tokenizer)' if args.conv_tokenizer else ''}, {what}, {torch.get_num_threads()} thread(s):")
+    result = {"machine": machine(), "command": command_line(), "ms_per_step": total / 1e3 / args.steps, "top_ops": rows}
+    print("\n".join(tables.profile(result)))
+    write_results(f"profile-{args.model}{'-conv' if args.conv_tokenizer else ''}{f'-infer-b{args.inference}' if args.inference else ''}",
+                  result)
 
 
 def profile_training(args: argparse.Namespace) -> None:

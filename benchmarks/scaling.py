@@ -24,12 +24,6 @@ from vivit.models.flops import forward_flops
 
 IMAGE = Path(__file__).resolve().parents[1] / "docs" / "images" / "scaling.png"
 WIDTH = dict(embed_dim=192, depth=4, num_heads=6, mlp_dim=768, drop_path_rate=0.0)
-LABELS = {
-    "spatio_temporal": "Model 1: spatio-temporal",
-    "factorised_encoder": "Model 2: factorised encoder",
-    "factorised_self_attention": "Model 3: factorised self-attention",
-    "factorised_dot_product": "Model 4: factorised dot-product",
-}
 # (name, in_channels, (T, H, W), tubelet (t, h, w), padding)
 POINTS: list[tuple[str, int, tuple[int, int, int], tuple[int, int, int], str]] = [
     ("28^3, 8^3 tubelets (keras-seed grid)", 1, (28, 28, 28), (8, 8, 8), "valid"),
@@ -81,7 +75,8 @@ def plot(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     import matplotlib.pyplot as plt
 
     fig, (flops_ax, time_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for variant, label in LABELS.items():
+    for number, variant in enumerate(VARIANTS, start=1):
+        label = f"Model {number}: {variant.replace('_', ' ')}"
         tokens = [r["tokens"] for r in rows]
         flops_ax.plot(tokens, [r["variants"][variant]["gflops"] for r in rows], marker="o", label=label)
         time_ax.plot(tokens, [r["variants"][variant]["ms_per_sample"]["median"] for r in rows], marker="o", label=label)
