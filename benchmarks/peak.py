@@ -2,13 +2,10 @@
 
     python benchmarks/peak.py [--quick] [--device cuda] [--threads N] [--out NAME]
 
-`square`: a large square GEMM (n = 1024, 2048 without --quick, 8192 on a GPU), the best the cores
-sustain. Per preset (keras-seed alone with --quick): every matrix product of one training step's
-forward and backward at batch 32, recorded below autograd and timed alone; `gemm_bound` = their
-FLOPs / the time they need. A step can be no faster even if norms, GELU, attention and Adam were
-free. On a CPU, also keras-seed's largest GEMM and the square one at 1 thread and at every thread,
-alternated (`threads`): where the cores are busy, OpenMP threads that wait for each other can lose
-to one. Writes benchmarks/results/peak.json.
+A large square GEMM; per preset (keras-seed alone with --quick) the GEMMs of one training step at
+batch 32, each timed alone, whose total time bounds the step (`gemm_bound`); on a CPU, two GEMMs at
+1 thread against every thread. Method and results: docs/benchmarks.md. Writes
+benchmarks/results/peak.json.
 """
 
 from __future__ import annotations

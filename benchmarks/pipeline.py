@@ -1,17 +1,14 @@
-"""Speed of what surrounds the model, with the model's own cost left out where possible: the data
-path (`BatchLoader` on real MedMNIST 3D splits, the video decode cache cold against warm) and the
-exported model (onnxruntime on the CPU against eager PyTorch).
+"""Speed of what surrounds the model: the data path and the exported model.
 
     VIVIT_DATA_DIR=../shared/data python benchmarks/pipeline.py loader [--epochs 7]
     python benchmarks/pipeline.py video-cache [--clips 24]
     OMP_NUM_THREADS=N python benchmarks/pipeline.py onnx [--repeats 5] [--threads N]
 
-`loader`: the train split, batch 32, shuffled; median of the epochs after a warm-up one. `video-cache`:
-generated 320x240 H.264 clips of 2-3 s loaded at 16 frames, 112x112, with an empty cache (every clip
-decoded), then warm (median of 3 loads). `onnx`: keras-seed and vivit-tiny-28 with random weights
-(speed does not depend on them), samples/s at batch 32 and ms at batch 1, the median of `--repeats`
-runs after a warm-up, the two runtimes alternated with the same number of threads. Each prints a
-markdown table.
+`loader`: `BatchLoader` alone on MedMNIST 3D train splits, batch 32, shuffled, median of the epochs
+after a warm-up one. `video-cache`: generated 320x240 H.264 clips of 2-3 s loaded at 16 frames of
+112x112 with an empty decode cache, then warm (median of 3 loads). `onnx`: onnxruntime on the CPU
+against eager PyTorch (random weights, the same threads), median of `--repeats` after a warm-up,
+the runtimes alternated. Each prints a markdown table.
 """
 
 from __future__ import annotations

@@ -5,10 +5,8 @@ HF transformers' twin), or Lightning's SimpleProfiler over `vivit train`.
     python benchmarks/profiling.py step --model ours|hf --inference 32|1   # eval forward passes instead
     VIVIT_DATA_DIR=../shared/data python benchmarks/profiling.py train [--epochs 2]
 
-`step`: batch 32, fused Adam, after 3 warm-up steps; `--conv-tokenizer` runs our tubelet embedding
-as the Conv3d it used to be (same weights). Prints the top operators by self CPU time and writes
-benchmarks/results/profile-<model>[-conv][-infer-b<B>].json. `train`: keras-seed trained into a
-temporary run directory; prints the top actions of SimpleProfiler's report.
+`--conv-tokenizer` runs our tubelet embedding as the Conv3d it used to be (same weights). `step`
+writes benchmarks/results/profile-<model>[-conv][-infer-b<B>].json.
 """
 
 from __future__ import annotations

@@ -2,17 +2,14 @@
 
     python benchmarks/scaling.py [--quick] [--threads N] [--repeats R] [--device cuda] [--out NAME]
 
-One width for every point (embed 192, depth 4, 6 heads, MLP 768; Model 2 adds its default temporal
-layers), so only the token grid changes: 28^3 and 64^3 volumes and 16-64 frame videos at several
-tubelet sizes. Per point and variant: forward GFLOPs per sample (PyTorch's FLOP counter: exact,
-load-independent) and inference ms per sample at batch 1 (median of the repeats, the four variants
-alternated). Writes benchmarks/results/scaling.json and, without --out, docs/images/scaling.png.
+One model width at every point, so only the token grid changes. Per point and variant: forward
+GFLOPs per sample (PyTorch's FLOP counter) and inference ms per sample at batch 1, the variants
+alternated. Writes benchmarks/results/scaling.json and, without --out, docs/images/scaling.png.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -54,16 +51,10 @@ def measure_point(point: tuple, repeats: int, seconds: float, device: torch.devi
     gflops = {v: forward_flops(m) / 1e9 for v, m in models.items()}  # counted on the CPU
     models = {v: m.to(device) for v, m in models.items()}
     video = torch.rand(1, channels, *size, device=device)
-
-    def runner(model: torch.nn.Module, calls: int) -> Callable[[], None]:
-        def run() -> None:
-            with torch.inference_mode():
-                for _ in range(calls):
-                    model(video)
-        return run
-
-    calls = {v: calls_for(runner(m, 1), seconds) for v, m in models.items()}
-    times = interleaved({v: runner(m, calls[v]) for v, m in models.items()}, calls=1, repeats=repeats, warmup=0)
+    with torch.inference_mode():
+        calls = {v: calls_for(lambda m=m: m(video), seconds) for v, m in models.items()}
+        batches = {v: lambda m=m, n=calls[v]: [m(video) for _ in range(n)] for v, m in models.items()}
+        times = interleaved(batches, calls=1, repeats=repeats, warmup=0)
     return {"name": name, "tokens": models[VARIANTS[0]].num_tokens, "input": [channels, *size], "tubelet": list(tubelet),
             "variants": {v: {"gflops": gflops[v], "ms_per_sample": summary([1e3 * t / calls[v] for t in times[v]])} for v in models}}
 

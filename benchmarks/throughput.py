@@ -1,17 +1,14 @@
 """Training and inference speed of each preset x variant, and of HF transformers' ViViT
-configured like `keras-seed`, side by side in one process.
+configured like `keras-seed`, side by side in one process (method and results: docs/benchmarks.md).
 
     python benchmarks/throughput.py --quick          # keras-seed only, ours vs HF (a few minutes)
     python benchmarks/throughput.py                  # + the 28^3/4^3, 64^3 and video presets
     python benchmarks/throughput.py --quick --device cuda --modes eager bf16 compile compile-bf16
 
-Per contender: training samples/s (forward + backward + Adam on batches from `BatchLoader`, the
-uint8 gather and float conversion included), inference samples/s at batch 32 and latency at batch
-1 (`torch.inference_mode`), peak memory (the process's VmHWM on CPU, reset before the contender's
-own short run; `max_memory_allocated` on a GPU), FLOPs per sample (PyTorch's FLOP counter) and
-MFU: training FLOP/s over an fp32 GEMM peak (1024^2; 4096^2 on a GPU) timed in the same repeats.
-Contenders alternate (A B A B ...) after a warm-up; median and spread of `--repeats`; ratios
-against HF paired per repeat. Writes benchmarks/results/throughput[-quick].json.
+Per contender: training samples/s on `BatchLoader` batches, inference samples/s (batch 32) and
+latency (batch 1), peak memory, FLOPs per sample and MFU against an fp32 GEMM timed in the same
+repeats; contenders alternate, ratios against HF are paired per repeat. Writes
+benchmarks/results/throughput[-quick].json.
 """
 
 from __future__ import annotations
