@@ -37,12 +37,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def machine_line() -> str:
-    """One line naming where a printed table was measured."""
-    m = machine()
-    return f"{m['date'][:16]} UTC, {m['cpu']} ({m['cpu_count']} CPUs), {m['threads']} torch thread(s), torch {m['torch']}"
-
-
 def markdown_table(header: list[str], rows: list[list[object]], figures: int | None = None) -> str:
     """The last `figures` columns (default: all but the first) right-aligned; cells formatted by the caller."""
     figures = len(header) - 1 if figures is None else figures

@@ -24,7 +24,7 @@ import av
 import numpy as np
 import torch
 
-from harness import interleaved, machine_line, markdown_table
+from harness import interleaved, machine, markdown_table
 from vivit.data.loader import BatchLoader
 from vivit.data.medmnist import load_medmnist
 from vivit.data.video import load_video_folder
@@ -146,7 +146,8 @@ def main() -> None:
         table = video_cache_table(args.clips)
     else:
         table = onnx_table(args.repeats, args.threads)
-    print(f"{machine_line()}; {table}")
+    m = machine()
+    print(f"{m['date'][:16]} UTC, {m['cpu']} ({m['cpu_count']} CPUs), {m['threads']} torch thread(s), torch {m['torch']}; {table}")
 
 
 if __name__ == "__main__":
