@@ -37,14 +37,6 @@ def machine() -> dict[str, Any]:
     }
 
 
-def markdown_table(header: list[str], rows: list[list[object]], figures: int | None = None) -> str:
-    """The last `figures` columns (default: all but the first) right-aligned; cells formatted by the caller."""
-    figures = len(header) - 1 if figures is None else figures
-    separator = "|" + "---|" * (len(header) - figures) + "---:|" * figures
-    body = ["| " + " | ".join(map(str, row)) + " |" for row in rows]
-    return "\n".join(["| " + " | ".join(header) + " |", separator, *body])
-
-
 def command_line() -> str:
     return " ".join(["python", *sys.argv])
 

@@ -24,7 +24,8 @@ import av
 import numpy as np
 import torch
 
-from harness import interleaved, machine, markdown_table
+from harness import interleaved, machine
+from tables import markdown_table
 from vivit.data.loader import BatchLoader
 from vivit.data.medmnist import load_medmnist
 from vivit.data.video import load_video_folder
