@@ -16,7 +16,6 @@ benchmarks/results/end_to_end[-busyN].json.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -33,6 +32,8 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from harness import machine, write_results  # noqa: E402
 from throughput import flops_per_sample, hf_keras_seed  # noqa: E402
+
+from vivit.training.run_dir import RunDir  # noqa: E402
 
 HERE = Path(__file__).resolve()
 
@@ -173,10 +174,9 @@ def main() -> None:
                 continue
             command, out = vivit_leg(args.epochs, "32-true" if name == "vivit-fp32" else None, args.threads)
             wall, stdout = run_leg(name, command, args.threads)
-            with open(out / "history.csv") as handle:
-                seconds = [float(row["epoch_seconds"]) for row in csv.DictReader(handle)]
-            test = json.loads((out / "metrics.json").read_text())["test"]["accuracy"]
-            legs[name] = summarise(wall, seconds, test, train_flops)
+            run = RunDir(out)
+            seconds = [float(s) for s in run.read_history()["epoch_seconds"]]
+            legs[name] = summarise(wall, seconds, run.read_metrics()["test"]["accuracy"], train_flops)
             legs[name]["precision"] = next((line.split(", precision ", 1)[1] for line in stdout.splitlines() if ", precision " in line), "")
             print(f"{name}: {legs[name]['wall_seconds']:.0f} s wall, {legs[name]['steady_epoch_seconds']:.2f} s/epoch", flush=True)
     finally:
