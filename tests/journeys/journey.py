@@ -23,6 +23,7 @@ class Step:
     text: str
     skipped: str | None  # the reason, or None: it ran
     seconds: float = 0.0
+    output: str = ""
 
 
 def walk(document: Path, workspace: Workspace) -> list[Step]:
@@ -39,7 +40,7 @@ def walk(document: Path, workspace: Workspace) -> list[Step]:
             for path in (*command.promised_paths(), *_out_paths(text)):
                 if not workspace.path(path).exists():
                     _fail(command, text, outcome, f"did not write {path}, which the page promises")
-            steps.append(Step(command, text, None, time.monotonic() - started))
+            steps.append(Step(command, text, None, time.monotonic() - started, outcome.output))
     return steps
 
 

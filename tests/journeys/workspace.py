@@ -62,7 +62,7 @@ class Workspace:
 
     def run(self, step: str, timeout: float = 300) -> Outcome:
         script = "\n".join([
-            f"cd {shlex.quote(self._cwd.read_text())}",
+            f"cd {shlex.quote(str(self.cwd))}",
             f". {shlex.quote(str(self._state))}",
             step,
             "__journey_status=$?",
@@ -74,8 +74,13 @@ class Workspace:
         result = subprocess.run(["bash", "-c", script], env=self._env, capture_output=True, text=True, timeout=timeout)
         return Outcome(result.returncode, result.stdout + result.stderr)
 
+    @property
+    def cwd(self) -> Path:
+        """Where the last command left the terminal."""
+        return Path(self._cwd.read_text().rstrip("\n"))
+
     def path(self, relative: str) -> Path:
-        return Path(self._cwd.read_text()) / relative
+        return self.cwd / relative
 
 
 def _environment(bin_dir: Path, data_dir: Path) -> dict[str, str]:
