@@ -1,4 +1,4 @@
-"""The shell commands of the README and the user guide, as a user reads them.
+"""The shell commands and Python examples of the README and the user guide, as a user reads them.
 
 Convention for the Markdown (the journey suite enforces it):
 
@@ -7,6 +7,8 @@ Convention for the Markdown (the journey suite enforces it):
   is a comment for the reader. Commands are concrete: `runs/adrenal`, not `runs/<run>`.
 - A path named in a command's comment (`# runs/adrenal/report/index.html`) is a promise:
   it exists once the command has run.
+- A ```python block runs as it reads, after the page's earlier Python blocks, as in one
+  Python session started in the folder of the page's commands.
 - A synopsis or a folder layout goes in a ```text block, which must not hold a `vivit`
   command: a command a user may copy is a command the suite runs.
 """
@@ -43,7 +45,8 @@ class Block:
 class Command:
     document: Path
     line: int
-    text: str  # as written, continuation lines joined, comment included
+    text: str  # as written, continuation lines joined, comment included; a Python block's code
+    language: str = "bash"
 
     @property
     def where(self) -> str:
@@ -51,12 +54,12 @@ class Command:
 
     @property
     def comment(self) -> str:
-        return split_comment(self.text)[1]
+        return "" if self.language == "python" else split_comment(self.text)[1]
 
     @property
     def steps(self) -> list[str]:
         """The `&&`-joined commands of the line, comment dropped: each is run or skipped on its own."""
-        return split_and_list(split_comment(self.text)[0])
+        return [self.text] if self.language == "python" else split_and_list(split_comment(self.text)[0])
 
     def promised_paths(self) -> list[str]:
         return _PROMISED_PATH.findall(self.comment)
@@ -69,6 +72,8 @@ def blocks(text: str) -> list[Block]:
 def commands(document: Path) -> list[Command]:
     found = []
     for block in blocks(document.read_text()):
+        if block.language == "python":
+            found.append(Command(document, block.line, block.code, "python"))
         if block.language not in SHELL_LANGUAGES:
             continue
         pending: list[str] = []

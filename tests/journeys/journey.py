@@ -28,14 +28,18 @@ class Step:
 
 def walk(document: Path, workspace: Workspace) -> list[Step]:
     steps = []
+    python_blocks: list[str] = []  # the page's earlier Python blocks, as one session
     for command in commands(document):
+        python = command.language == "python"
         for text in command.steps:
-            rule = skip_rule_for(text)
+            rule = skip_rule_for(text, python)
             if rule is not None:
                 steps.append(Step(command, text, f"{rule.name}: {rule.reason}"))
                 continue
             started = time.monotonic()
-            outcome = workspace.run(text)
+            outcome = workspace.run_python(text, python_blocks, command.where) if python else workspace.run(text)
+            if python:
+                python_blocks.append(text)
             check_outcome(command, text, outcome)
             for path in (*command.promised_paths(), *_out_paths(text)):
                 if not workspace.path(path).exists():
@@ -65,12 +69,14 @@ def _out_paths(text: str) -> list[str]:
 
 def _fail(command: Command, text: str, outcome: Outcome, what: str) -> None:
     tail = "\n".join(outcome.output.splitlines()[-40:])
-    raise JourneyFailed(f"{command.where}: `{text}` {what}:\n{tail}")
+    shown = "its python block" if command.language == "python" else f"`{text}`"
+    raise JourneyFailed(f"{command.where}: {shown} {what}:\n{tail}")
 
 
 def summary(steps: list[Step]) -> str:
     lines = []
     for step in steps:
         done = f"skipped ({step.skipped})" if step.skipped else f"ran in {step.seconds:.1f} s"
-        lines.append(f"{step.command.where}: {step.text}  -> {done}")
+        shown = "(python block)" if step.command.language == "python" else step.text
+        lines.append(f"{step.command.where}: {shown}  -> {done}")
     return "\n".join(lines)

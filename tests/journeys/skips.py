@@ -21,12 +21,15 @@ def _cuda_devices() -> int:
 @dataclass(frozen=True)
 class SkipRule:
     name: str
-    pattern: str  # a regular expression that must match the whole step
+    pattern: str  # a regular expression that must match the whole step (a shell command)
     reason: str
     runs_when: Callable[[], bool] | None = None
+    python: bool = False  # a rule for Python blocks: the pattern is found anywhere in the block
 
-    def matches(self, step: str) -> bool:
-        return re.fullmatch(self.pattern, step) is not None
+    def matches(self, step: str, python: bool = False) -> bool:
+        if python != self.python:
+            return False
+        return re.search(self.pattern, step) is not None if python else re.fullmatch(self.pattern, step) is not None
 
 
 FRESH_MACHINE = SkipRule(
@@ -55,14 +58,21 @@ DOWNLOADED_WEIGHTS = SkipRule(
     "downloaded weights",
     r"vivit train .*--init (vivit-b-16x2-kinetics400|vit_base_patch16_224\.safetensors) .*",
     "starts a base-size model from weights downloaded from the Hugging Face Hub or timm (network; hours on a CPU); "
-    "tests/transfer runs --init on small checkpoints of both kinds",
+    "tests/transfer/test_finetune.py initialises from small checkpoints of both kinds",
 )
-SKIP_RULES = (FRESH_MACHINE, TEST_SUITE, TWO_GPUS, A_GPU, DOWNLOADED_WEIGHTS)
+DOWNLOADED_HF_VIVIT = SkipRule(
+    "a downloaded HF ViViT",
+    r"load_hf_vivit\(\"vivit-b-16x2-kinetics400\"\)",
+    "reads google/vivit-b-16x2-kinetics400 downloaded from the Hugging Face Hub (network); "
+    "tests/transfer/test_hf_vivit.py checks load_hf_vivit against HF transformers' ViViT",
+    python=True,
+)
+SKIP_RULES = (FRESH_MACHINE, TEST_SUITE, TWO_GPUS, A_GPU, DOWNLOADED_WEIGHTS, DOWNLOADED_HF_VIVIT)
 
 
-def skip_rule_for(step: str) -> SkipRule | None:
-    """The rule that skips this step here, or None: the step runs."""
+def skip_rule_for(step: str, python: bool = False) -> SkipRule | None:
+    """The rule that skips this step (a shell command, or a Python block) here, or None: it runs."""
     for rule in SKIP_RULES:
-        if rule.matches(step):
+        if rule.matches(step, python):
             return None if rule.runs_when is not None and rule.runs_when() else rule
     return None

@@ -1,4 +1,4 @@
-"""Every command of the README and the user guide runs, as written, and does what its page says.
+"""Every command and Python example of the README and the user guide runs, as written, and does what its page says.
 
 The README runs first in a fresh checkout (tests/journeys/workspace.py); each guide page
 then continues from a copy of where the README's quick start left off (`runs/adrenal`
@@ -54,13 +54,13 @@ def test_no_command_that_runs_holds_a_placeholder() -> None:
     placeholders = [
         f"{command.where}: {step}"
         for command, step in all_steps()
-        if skip_rule_for(step) is None and re.search(r"<[\w ]+>|\bRUN\b|path/to/", step)
+        if skip_rule_for(step, command.language == "python") is None and re.search(r"<[\w ]+>|\bRUN\b|path/to/", step)
     ]
     assert placeholders == [], "write concrete commands (runs/adrenal, clips, ...) that a user can paste"
 
 
 def test_every_skip_rule_skips_a_documented_command() -> None:
-    used = {rule.name for rule in SKIP_RULES for _, step in all_steps() if rule.matches(step)}
+    used = {rule.name for rule in SKIP_RULES for command, step in all_steps() if rule.matches(step, command.language == "python")}
     assert used == {rule.name for rule in SKIP_RULES}, "a rule that skips nothing: delete it"
 
 
@@ -96,13 +96,15 @@ def test_a_command_keeps_its_quotes_and_loses_its_comment(tmp_path: Path) -> Non
         "```console\nvivit train 'data.options={a: 1}' --out runs/a   # writes runs/a/metrics.json\n"
         "# a comment line\nvivit train \\\n  --epochs 2\n```\n"
         "```bash\npython3 -m venv .venv && . .venv/bin/activate\n```\n"
+        "```python\nimport vivit\n```\n"
     )
-    first, second, third = commands(page)
+    first, second, third, fourth = commands(page)
     assert first.steps == ["vivit train 'data.options={a: 1}' --out runs/a"]
     assert first.promised_paths() == ["runs/a/metrics.json"] and first.line == 2
     assert second.steps == ["vivit train    --epochs 2"] and second.line == 4
     assert third.steps == ["python3 -m venv .venv", ". .venv/bin/activate"]
     assert [skip_rule_for(step) for step in third.steps] == [FRESH_MACHINE, None]
+    assert (fourth.language, fourth.steps, fourth.line) == ("python", ["import vivit\n"], 10)
 
 
 def test_a_vivit_command_in_a_text_block_is_reported(tmp_path: Path) -> None:
@@ -123,6 +125,13 @@ def test_a_command_that_fails_fails_the_journey_naming_its_line(tmp_path: Path, 
     page = tmp_path / "page.md"
     page.write_text("# A page\n\n```bash\nvivit models   # prints the presets\nvivit evaluate runs/nowhere\n```\n")
     with pytest.raises(JourneyFailed, match=r"page.md line 5: `vivit evaluate runs/nowhere` exited 2"):
+        walk(page, Workspace.create(tmp_path / "work"))
+
+
+def test_the_python_blocks_of_a_page_run_as_one_session(tmp_path: Path, shared_data: Path) -> None:
+    page = tmp_path / "page.md"
+    page.write_text("```python\nanswer = 42\n```\n\n```python\nassert answer == 42\nprint(undefined)\n```\n")
+    with pytest.raises(JourneyFailed, match=r"(?s)page.md line 5: its python block exited 1.*NameError: name 'undefined'"):
         walk(page, Workspace.create(tmp_path / "work"))
 
 

@@ -74,6 +74,18 @@ class Workspace:
         result = subprocess.run(["bash", "-c", script], env=self._env, capture_output=True, text=True, timeout=timeout)
         return Outcome(result.returncode, result.stdout + result.stderr)
 
+    def run_python(self, code: str, earlier: list[str], where: str) -> Outcome:
+        """A page's Python block, in one session with its earlier blocks (re-run, their output hidden)."""
+        script = self.root / "block.py"
+        script.write_text(
+            "import contextlib, io\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n"
+            f"    for __block in {earlier!r}:\n"
+            "        exec(compile(__block, 'an earlier block', 'exec'))\n"
+            f"exec(compile({code!r}, {where!r}, 'exec'))\n"
+        )
+        return self.run(f"python {shlex.quote(str(script))}")
+
     @property
     def cwd(self) -> Path:
         """Where the last command left the terminal."""
