@@ -27,15 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import machine, write_results  # noqa: E402
-from throughput import flops_per_sample, hf_keras_seed  # noqa: E402
-
-from vivit.training.run_dir import RunDir  # noqa: E402
-
+# Only the standard library and numpy at the top: the Keras leg runs under an interpreter
+# that has TensorFlow and may lack torch.
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
 
 
 def organ(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -45,6 +41,8 @@ def organ(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 def hf_leg(epochs: int) -> dict[str, Any]:
     """What an HF user writes: float tensors in memory, a DataLoader, Adam, eval each epoch."""
+    import torch
+    from throughput import hf_keras_seed
     from torch.utils.data import DataLoader, TensorDataset
 
     torch.manual_seed(42)
@@ -93,7 +91,7 @@ def keras_leg(epochs: int) -> dict[str, Any]:
         tokens = tokens + layers.Dense(128, activation=keras.ops.gelu)(h)
     pooled = layers.GlobalAvgPool1D()(layers.LayerNormalization(epsilon=1e-6)(tokens))
     model = keras.Model(inputs, layers.Dense(11, activation="softmax")(pooled))
-    model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     class EpochTimes(keras.callbacks.Callback):
         seconds: list[float] = []
@@ -130,7 +128,9 @@ def summarise(wall: float, seconds: list[float], test_accuracy: float, train_flo
             "test_accuracy": test_accuracy, "achieved_flops": train_flops / steady, "epochs": len(seconds)}
 
 
-def gemm_peak(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> float:
+def gemm_peak(dtype: "torch.dtype", n: int = 1024, seconds: float = 2.0) -> float:
+    import torch
+
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     for _ in range(3):
         torch.mm(a, b)
@@ -153,9 +153,14 @@ def main() -> None:
     if args.leg:
         print(json.dumps((keras_leg if args.leg == "keras" else hf_leg)(args.epochs)))
         return
-    torch.set_num_threads(args.threads)
-    from vivit.models import create_model
+    import torch
+    from harness import machine, write_results
+    from throughput import flops_per_sample
 
+    from vivit.models import create_model
+    from vivit.training.run_dir import RunDir
+
+    torch.set_num_threads(args.threads)
     flops = flops_per_sample(create_model("keras-seed", num_classes=11), 1, (28, 28, 28))
     train_flops = 971 * flops["train"] + 161 * flops["forward"]  # an epoch: training plus validation
     peaks = {"fp32": gemm_peak(torch.float32), "bf16": gemm_peak(torch.bfloat16)}
