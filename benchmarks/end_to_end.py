@@ -106,14 +106,20 @@ def keras_leg(epochs: int) -> dict[str, Any]:
     return {"epoch_seconds": EpochTimes.seconds, "test_accuracy": float(model.evaluate(prepare(tx), ty, verbose=0)[1])}
 
 
-def vivit_leg(epochs: int, precision: str | None, threads: int) -> tuple[list[str], Path]:
+# vivit legs: (train.precision, environment). "spinning" is OpenMP's own wait policy, which
+# vivit replaces by sleeping threads unless OMP_WAIT_POLICY is set.
+VIVIT_LEGS = {"vivit-fp32": ("32-true", {}), "vivit-auto": (None, {}), "vivit-auto-spinning": (None, {"OMP_WAIT_POLICY": "ACTIVE"})}
+
+
+def vivit_leg(epochs: int, precision: str | None) -> tuple[list[str], Path]:
     out = Path(tempfile.mkdtemp()) / "run"
     extra = [f"train.precision={precision}"] if precision else []
     return [sys.executable, "-m", "vivit.cli.main", "train", "--out", str(out), f"train.epochs={epochs}", *extra], out
 
 
-def run_leg(name: str, command: list[str], threads: int) -> tuple[float, str]:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
+def run_leg(name: str, command: list[str], threads: int, env: dict[str, str] | None = None) -> tuple[float, str]:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1",
+           **(env or {})}
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -146,7 +152,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes running beside every leg")
-    parser.add_argument("--legs", nargs="+", default=["keras", "hf", "vivit-fp32", "vivit-auto"])
+    parser.add_argument("--legs", nargs="+", default=["keras", "hf", *VIVIT_LEGS], choices=["keras", "hf", *VIVIT_LEGS])
     parser.add_argument("--python-tf", default=sys.executable, help="an interpreter with TensorFlow, for the Keras leg")
     parser.add_argument("--leg", help=argparse.SUPPRESS)  # a child process running one non-vivit leg
     args = parser.parse_args()
@@ -177,8 +183,9 @@ def main() -> None:
                 done = json.loads(stdout.strip().splitlines()[-1])
                 legs[name] = summarise(wall, done["epoch_seconds"], done["test_accuracy"], train_flops)
                 continue
-            command, out = vivit_leg(args.epochs, "32-true" if name == "vivit-fp32" else None, args.threads)
-            wall, stdout = run_leg(name, command, args.threads)
+            precision, env = VIVIT_LEGS[name]
+            command, out = vivit_leg(args.epochs, precision)
+            wall, stdout = run_leg(name, command, args.threads, env)
             run = RunDir(out)
             seconds = [float(s) for s in run.read_history()["epoch_seconds"]]
             legs[name] = summarise(wall, seconds, run.read_metrics()["test"]["accuracy"], train_flops)

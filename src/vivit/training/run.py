@@ -14,6 +14,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
 
@@ -161,6 +162,8 @@ def _fit(
     if progress not in PROGRESS:
         raise ConfigError(f"Unknown progress display '{progress}'; choose one of: {', '.join(PROGRESS)}")
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    if recipe.train.threads is not None:
+        torch.set_num_threads(recipe.train.threads)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     datamodule = ViViTDataModule(bundle, recipe.data, recipe.train.seed)
     steps_per_epoch = -(-len(bundle.splits["train"]) // (recipe.data.batch_size * recipe.train.devices * recipe.train.num_nodes))
