@@ -16,7 +16,6 @@ benchmarks/results/end_to_end[-busyN].json.
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import os
 import statistics
@@ -28,13 +27,11 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import machine, write_results  # noqa: E402
-from throughput import flops_per_sample, hf_keras_seed  # noqa: E402
-
+# Only the standard library and numpy at the top: the Keras leg runs under an interpreter
+# that has TensorFlow and may lack torch.
 HERE = Path(__file__).resolve()
+sys.path.insert(0, str(HERE.parent))
 
 
 def organ(split: str) -> tuple[np.ndarray, np.ndarray]:
@@ -44,6 +41,8 @@ def organ(split: str) -> tuple[np.ndarray, np.ndarray]:
 
 def hf_leg(epochs: int) -> dict[str, Any]:
     """What an HF user writes: float tensors in memory, a DataLoader, Adam, eval each epoch."""
+    import torch
+    from throughput import hf_keras_seed
     from torch.utils.data import DataLoader, TensorDataset
 
     torch.manual_seed(42)
@@ -92,7 +91,7 @@ def keras_leg(epochs: int) -> dict[str, Any]:
         tokens = tokens + layers.Dense(128, activation=keras.ops.gelu)(h)
     pooled = layers.GlobalAvgPool1D()(layers.LayerNormalization(epsilon=1e-6)(tokens))
     model = keras.Model(inputs, layers.Dense(11, activation="softmax")(pooled))
-    model.compile(keras.optimizers.Adam(1e-4), "sparse_categorical_crossentropy", ["accuracy"])
+    model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
     class EpochTimes(keras.callbacks.Callback):
         seconds: list[float] = []
@@ -107,14 +106,20 @@ def keras_leg(epochs: int) -> dict[str, Any]:
     return {"epoch_seconds": EpochTimes.seconds, "test_accuracy": float(model.evaluate(prepare(tx), ty, verbose=0)[1])}
 
 
-def vivit_leg(epochs: int, precision: str | None, threads: int) -> tuple[list[str], Path]:
+# vivit legs: (train.precision, environment). "spinning" is OpenMP's own wait policy, which
+# vivit replaces by sleeping threads unless OMP_WAIT_POLICY is set.
+VIVIT_LEGS = {"vivit-fp32": ("32-true", {}), "vivit-auto": (None, {}), "vivit-auto-spinning": (None, {"OMP_WAIT_POLICY": "ACTIVE"})}
+
+
+def vivit_leg(epochs: int, precision: str | None) -> tuple[list[str], Path]:
     out = Path(tempfile.mkdtemp()) / "run"
     extra = [f"train.precision={precision}"] if precision else []
     return [sys.executable, "-m", "vivit.cli.main", "train", "--out", str(out), f"train.epochs={epochs}", *extra], out
 
 
-def run_leg(name: str, command: list[str], threads: int) -> tuple[float, str]:
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1"}
+def run_leg(name: str, command: list[str], threads: int, env: dict[str, str] | None = None) -> tuple[float, str]:
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1",
+           **(env or {})}
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True)
     wall = time.perf_counter() - started
@@ -129,7 +134,9 @@ def summarise(wall: float, seconds: list[float], test_accuracy: float, train_flo
             "test_accuracy": test_accuracy, "achieved_flops": train_flops / steady, "epochs": len(seconds)}
 
 
-def gemm_peak(dtype: torch.dtype, n: int = 1024, seconds: float = 2.0) -> float:
+def gemm_peak(dtype: "torch.dtype", n: int = 1024, seconds: float = 2.0) -> float:
+    import torch
+
     a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
     for _ in range(3):
         torch.mm(a, b)
@@ -145,16 +152,21 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=60)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--busy", type=int, default=0, help="CPU-bound processes running beside every leg")
-    parser.add_argument("--legs", nargs="+", default=["keras", "hf", "vivit-fp32", "vivit-auto"])
+    parser.add_argument("--legs", nargs="+", default=["keras", "hf", *VIVIT_LEGS], choices=["keras", "hf", *VIVIT_LEGS])
     parser.add_argument("--python-tf", default=sys.executable, help="an interpreter with TensorFlow, for the Keras leg")
     parser.add_argument("--leg", help=argparse.SUPPRESS)  # a child process running one non-vivit leg
     args = parser.parse_args()
     if args.leg:
         print(json.dumps((keras_leg if args.leg == "keras" else hf_leg)(args.epochs)))
         return
-    torch.set_num_threads(args.threads)
-    from vivit.models import create_model
+    import torch
+    from harness import machine, write_results
+    from throughput import flops_per_sample
 
+    from vivit.models import create_model
+    from vivit.training.run_dir import RunDir
+
+    torch.set_num_threads(args.threads)
     flops = flops_per_sample(create_model("keras-seed", num_classes=11), 1, (28, 28, 28))
     train_flops = 971 * flops["train"] + 161 * flops["forward"]  # an epoch: training plus validation
     peaks = {"fp32": gemm_peak(torch.float32), "bf16": gemm_peak(torch.bfloat16)}
@@ -171,12 +183,12 @@ def main() -> None:
                 done = json.loads(stdout.strip().splitlines()[-1])
                 legs[name] = summarise(wall, done["epoch_seconds"], done["test_accuracy"], train_flops)
                 continue
-            command, out = vivit_leg(args.epochs, "32-true" if name == "vivit-fp32" else None, args.threads)
-            wall, stdout = run_leg(name, command, args.threads)
-            with open(out / "history.csv") as handle:
-                seconds = [float(row["epoch_seconds"]) for row in csv.DictReader(handle)]
-            test = json.loads((out / "metrics.json").read_text())["test"]["accuracy"]
-            legs[name] = summarise(wall, seconds, test, train_flops)
+            precision, env = VIVIT_LEGS[name]
+            command, out = vivit_leg(args.epochs, precision)
+            wall, stdout = run_leg(name, command, args.threads, env)
+            run = RunDir(out)
+            seconds = [float(s) for s in run.read_history()["epoch_seconds"]]
+            legs[name] = summarise(wall, seconds, run.read_metrics()["test"]["accuracy"], train_flops)
             legs[name]["precision"] = next((line.split(", precision ", 1)[1] for line in stdout.splitlines() if ", precision " in line), "")
             print(f"{name}: {legs[name]['wall_seconds']:.0f} s wall, {legs[name]['steady_epoch_seconds']:.2f} s/epoch", flush=True)
     finally:

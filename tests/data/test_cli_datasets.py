@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import pooch
@@ -46,6 +47,15 @@ def test_verify_by_name_reports_structure_and_a_differing_checksum(
     assert code == 0
     assert "structure OK (organmnist3d, 28^3, train 971, val 161, test 610)" in out
     assert "checksum: differs from the official md5" in out
+
+
+def test_verify_says_a_differing_checksum_once(
+    real_data_dir: Path, capsys: pytest.CaptureFixture, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.WARNING):
+        code, out, err = _run(capsys, "verify", "organmnist3d", "--data-dir", str(real_data_dir))
+    assert code == 0 and (out + err).count("differs") == 1
+    assert not [record for record in caplog.records if "differs" in record.getMessage()], "the report line says it already"
 
 
 def test_verify_by_path_reports_a_matching_checksum(

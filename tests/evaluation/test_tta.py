@@ -89,7 +89,7 @@ def test_vivit_evaluate_tta_writes_its_figures_apart(tmp_path: Path, capsys: pyt
     capsys.readouterr()
     single_view = (run / "evaluation" / "val.json").read_text()
     assert main(["evaluate", str(run), "--split", "val", "--tta"]) == 0
-    assert "val, TTA over 2 views" in capsys.readouterr().out
+    assert "val metrics (TTA: the mean of 2 flipped views)" in capsys.readouterr().out
     document = json.loads((run / "evaluation" / "val-tta.json").read_text())
     assert document["tta"] == [[], ["W"]] and 0 <= document["accuracy"] <= 1
     assert (run / "evaluation" / "val.json").read_text() == single_view  # single-view figures kept apart

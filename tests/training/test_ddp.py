@@ -71,3 +71,14 @@ def test_only_rank_zero_writes_the_run_directory(runs: tuple[Path, Path]) -> Non
     assert checkpoints == ["last", "last-0003"]  # no stray staging file of rank 1, no duplicates
     assert not (double / "logs").exists()  # history.csv is the one record of the epochs
     assert sorted(p.name for p in (double / "evaluation").iterdir()) == ["test.json", "val.json"]
+
+
+def test_the_ranks_of_a_run_without_out_share_its_default_run_directory(tmp_path: Path) -> None:
+    # Rank 1 starts seconds after rank 0, as a copy of its command: a name stamped with its
+    # own clock would be a second run directory.
+    result = vivit_cli("train", *DETERMINISTIC_TINY, "--epochs", "1", "data.batch_size=8", "--devices", "2",
+                       cwd=tmp_path, env={"OMP_NUM_THREADS": "1"})
+    assert result.returncode == 0, result.stderr[-2000:]
+    [run] = (tmp_path / "runs").iterdir()
+    assert (run / "metrics.json").exists()
+    assert result.stdout.count("checkpoint:") == 1, "one summary of the run, printed by rank 0"

@@ -29,6 +29,7 @@ BAD_SETTINGS = [
     ("train.precision=bogus", "Unknown train.precision 'bogus'; choose one of: auto, 32-true"),
     ("train.accelerator=tpux", "Unknown train.accelerator 'tpux'; choose one of: auto, cpu"),
     ("train.devices=0", "train.devices must be at least 1, got 0"),
+    ("train.threads=0", "train.threads must be at least 1, got 0"),
     ("train.num_nodes=0", "train.num_nodes must be at least 1, got 0"),
     ("train.seed=-1", r"train.seed must be in [0, 4294967295], got -1"),
     ("train.early_stopping_patience=0", "train.early_stopping_patience must be at least 1, got 0"),

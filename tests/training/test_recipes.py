@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from vivit.training.recipe import apply_overrides, build_recipe, load_recipe, shipped_recipes
@@ -154,3 +156,23 @@ def test_a_warm_up_shorter_than_the_run_is_silent(capsys: pytest.CaptureFixture[
     load_recipe("vivit-medmnist", ["train.epochs=6"])
     load_recipe("keras-seed", ["train.epochs=1"])  # no warm-up at all
     assert capsys.readouterr().err == ""
+
+
+def test_train_threads_sets_the_kernel_threads_of_the_run(tmp_path) -> None:
+    from tests.training.test_end_to_end import SMALL_SYNTHETIC, vivit_cli
+
+    result = vivit_cli("train", *SMALL_SYNTHETIC, "--epochs", "1", "train.threads=1", "--out", str(tmp_path / "run"),
+                       env={"OMP_NUM_THREADS": "2"})  # what the setting overrides
+    assert result.returncode == 0, result.stderr
+    assert ", 1 thread)" in result.stdout  # the banner names the threads the run uses
+
+
+def test_openmp_threads_sleep_between_kernels_unless_the_user_chose_otherwise(monkeypatch) -> None:
+    from vivit.hardware import prefer_sleeping_openmp_threads
+
+    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
+    prefer_sleeping_openmp_threads()
+    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
+    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
+    prefer_sleeping_openmp_threads()
+    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

@@ -35,15 +35,15 @@ def run(args: argparse.Namespace) -> int:
     document = evaluate_run(run_dir, recipe, bundle, [args.split], checkpoint=args.checkpoint, tta=args.tta)[args.split]
     if args.json:
         write_json(args.json, document, "--json")
-    title = f"{args.split}, TTA over {len(document['tta'])} views" if args.tta else args.split
+    title = f"{args.split} metrics (TTA: the mean of {len(document['tta'])} flipped views)" if args.tta else f"{args.split} metrics"
     print(format_table(title, document, list(bundle.class_names)))
     return 0
 
 
-def format_table(split: str, metrics: dict[str, Any], class_names: list[str]) -> str:
+def format_table(title: str, metrics: dict[str, Any], class_names: list[str]) -> str:
     from vivit.evaluation.metrics import format_metric
 
-    lines = [f"{split} metrics", f"{'metric':<16}{'value':>8}"]
+    lines = [title, f"{'metric':<16}{'value':>8}"]
     lines += [f"{key:<16}{format_metric(metrics[key], 8)}" for key in ("accuracy", "top5", "auc", "loss") if key in metrics]
     lines.append(f"{'class':<24}{'accuracy':>9}")
     lines += [f"{name:<24}{acc:>9.4f}" for name, acc in zip(class_names, metrics["per_class_accuracy"])]

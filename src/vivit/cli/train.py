@@ -90,7 +90,7 @@ RESUME_KEYS = ("data.data_dir", "train.epochs")
 def run(args: argparse.Namespace) -> int:
     from vivit.cli.evaluate import print_metrics
     from vivit.training.recipe import load_recipe
-    from vivit.training.run import resume, train
+    from vivit.training.run import is_first_rank, resume, train
     from vivit.training.run_dir import RunDir
 
     progress = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "lines")
@@ -99,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
         run_dir = resume(args.resume, data_dir=args.data_dir, epochs=args.epochs, progress=progress)
     else:
         run_dir = train(load_recipe(args.recipe, overrides_from(args)), args.out, progress=progress)
+    if not is_first_rank():  # the other ranks of a DDP run: rank 0 reports it
+        return 0
     print(f"run directory: {run_dir}")
     print_metrics(RunDir(run_dir).read_metrics())
     return 0

@@ -103,12 +103,13 @@ def _remove_empty(folders: list[Path]) -> None:
             return
 
 
-def validate_npz(path: str | os.PathLike, info: MedMNISTInfo, size: int = 28) -> NpzReport:
+def validate_npz(path: str | os.PathLike, info: MedMNISTInfo, size: int = 28, notice: bool = True) -> NpzReport:
     """Check the file's structure against the registry, then its checksum.
 
-    Raises DataError if the structure is wrong; a differing checksum only logs a notice.
+    Raises DataError if the structure is wrong; a differing checksum only logs a notice
+    (`notice=False`: the caller reports `checksum_matches` itself).
     """
-    return _read_checked(Path(path), info, size)[1]
+    return _read_checked(Path(path), info, size, notice="always" if notice else "never")[1]
 
 
 def load_medmnist(
@@ -123,7 +124,7 @@ def load_medmnist(
     """
     info = get_medmnist_info(name)
     file = Path(path) if path is not None else find_or_download(name, size, data_dir)
-    arrays, _ = _read_checked(file, info, size, notice_once=True)
+    arrays, _ = _read_checked(file, info, size, notice="once")
     splits = {}
     for split in SPLITS:
         images = torch.from_numpy(arrays[f"{split}_images"]).unsqueeze(1)  # (N, 1, D, H, W), a view
@@ -148,9 +149,12 @@ def file_md5(path: Path, chunk_size: int = 1 << 20) -> str:
 
 
 def _read_checked(
-    path: Path, info: MedMNISTInfo, size: int, notice_once: bool = False
+    path: Path, info: MedMNISTInfo, size: int, notice: str
 ) -> tuple[dict[str, np.ndarray], NpzReport]:
-    """Read every array once, check it, and report; shared by validation and loading."""
+    """Read every array once, check it, and report; shared by validation and loading.
+
+    `notice` says when a differing checksum is logged: "always", "once" per file content, or "never".
+    """
     arrays = _read_npz(path, info, size)
     for split in SPLITS:
         _check_split(path, split, arrays, info, size)
@@ -163,7 +167,8 @@ def _read_checked(
         md5=md5,
         official_md5=info.md5[size],
     )
-    if not report.checksum_matches and (not notice_once or first_notice(path, md5)):
+    noticed = notice == "always" or (notice == "once" and first_notice(path, md5))
+    if not report.checksum_matches and noticed:
         logger.warning(
             "%s: md5 %s differs from the official %s, "
             "but its structure matches %s, so it is accepted",

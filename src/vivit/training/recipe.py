@@ -100,6 +100,8 @@ class TrainSettings:
     limit_train_batches: int | None = None
     # An experiment tracker beside history.csv: "tensorboard" or "mlflow" (pip install "vivit[tracking]").
     logger: str | None = None
+    # CPU threads for the model's kernels; None: torch's default, one per core.
+    threads: int | None = None
 
 
 SECTIONS = {"data": DataSettings, "optim": OptimSettings, "train": TrainSettings}
@@ -160,6 +162,7 @@ RANGES: dict[str, Range] = {
     "train.devices": AT_LEAST_ONE,
     "train.num_nodes": AT_LEAST_ONE,
     "train.limit_train_batches": AT_LEAST_ONE,
+    "train.threads": AT_LEAST_ONE,
 }
 # Loader options that count things (synthetic sets, video clips).
 OPTION_RANGES: dict[str, Range] = {"num_frames": AT_LEAST_ONE, "num_samples": AT_LEAST_ONE, "stride": AT_LEAST_ONE}

@@ -14,6 +14,7 @@ from contextlib import contextmanager, nullcontext
 from pathlib import Path
 
 import lightning.pytorch as pl
+import torch
 from lightning.pytorch.callbacks import EarlyStopping, EMAWeightAveraging, TQDMProgressBar
 from lightning.pytorch.loggers import Logger
 
@@ -35,9 +36,23 @@ from vivit.training.run_evaluation import write_final_metrics
 PROGRESS = ("lines", "bar")  # one line per epoch (logs, CI, pipes), or a live bar with ETA (a terminal)
 
 
+# `--devices N` starts ranks 1..N-1 as copies of rank 0's command, seconds later: they take the
+# run directory rank 0 named (they inherit its environment), not one stamped with their own clock.
+DEFAULT_RUN_DIR_VARIABLE = "VIVIT_DEFAULT_RUN_DIR"
+
+
 def default_run_dir(recipe: Recipe, root: Path = Path("runs")) -> Path:
+    if not is_first_rank() and DEFAULT_RUN_DIR_VARIABLE in os.environ:
+        return Path(os.environ[DEFAULT_RUN_DIR_VARIABLE])
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    return root / f"{recipe.name}-{Path(str(recipe.data.dataset)).name}-seed{recipe.train.seed}-{stamp}"
+    run_dir = root / f"{recipe.name}-{Path(str(recipe.data.dataset)).name}-seed{recipe.train.seed}-{stamp}"
+    os.environ[DEFAULT_RUN_DIR_VARIABLE] = str(run_dir)
+    return run_dir
+
+
+def is_first_rank() -> bool:
+    """Whether this process writes the run directory: the only one, or rank 0 of the first node under DDP."""
+    return os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
 
 
 def prepare_run_dir(run: RunDir) -> None:
@@ -64,8 +79,9 @@ def train(
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
     with _writing(run):
-        prepare_run_dir(run)
-        run.write_config({**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)})
+        if is_first_rank():
+            prepare_run_dir(run)
+            run.write_config({**recipe.to_dict(), "resolved_model": model_config.to_dict(), "dataset": dataset_summary(bundle)})
         return _fit(recipe, bundle, run, None, extra_callbacks, progress)
 
 
@@ -120,8 +136,9 @@ def _extended(run: RunDir, recipe: Recipe, epochs: int) -> Recipe:
         raise ConfigError(f"{run.path} has already trained {done} epochs; --epochs must be {done} or more to resume it")
     config = run.read_config()
     config["train"] = {**config["train"], "epochs": epochs}
-    run.write_config(config)
-    if recipe.optim.schedule != "constant":
+    if is_first_rank():
+        run.write_config(config)
+    if recipe.optim.schedule != "constant" and is_first_rank():
         print(f"note: the {recipe.optim.schedule} learning-rate schedule now spans {epochs} epochs, "
               f"not {recipe.train.epochs}; from epoch {done + 1} on the rate follows the longer schedule")
     return dataclasses.replace(recipe, train=dataclasses.replace(recipe.train, epochs=epochs))
@@ -130,8 +147,7 @@ def _extended(run: RunDir, recipe: Recipe, epochs: int) -> Recipe:
 @contextmanager
 def _writing(run: RunDir) -> Iterator[None]:
     """The run directory's writer lock, held by the process that writes it (rank 0 under DDP)."""
-    first_rank = os.environ.get("LOCAL_RANK", "0") == "0" and os.environ.get("NODE_RANK", "0") == "0"
-    with run.writer_lock() if first_rank else nullcontext():
+    with run.writer_lock() if is_first_rank() else nullcontext():
         yield
 
 
@@ -146,6 +162,8 @@ def _fit(
     if progress not in PROGRESS:
         raise ConfigError(f"Unknown progress display '{progress}'; choose one of: {', '.join(PROGRESS)}")
     pl.seed_everything(recipe.train.seed, workers=True, verbose=False)
+    if recipe.train.threads is not None:
+        torch.set_num_threads(recipe.train.threads)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     datamodule = ViViTDataModule(bundle, recipe.data, recipe.train.seed)
     steps_per_epoch = -(-len(bundle.splits["train"]) // (recipe.data.batch_size * recipe.train.devices * recipe.train.num_nodes))
