@@ -100,34 +100,30 @@ def video_cache_table(num_clips: int) -> str:
             + markdown_table(["load", "seconds", "clips/s", "speed-up"], rows))
 
 
-def onnx_row(preset: str, repeats: int, threads: int, directory: Path) -> list[str]:
-    """torch and onnx samples/s at batch 32, then torch and onnx ms at batch 1."""
+def onnx_table(repeats: int, threads: int) -> str:
+    """Per preset: torch and onnx samples/s at batch 32, then torch and onnx ms at batch 1."""
     import onnxruntime  # the export extra, which the other measures do not need
 
-    torch.manual_seed(0)
-    model = create_model(preset).eval()
+    torch.set_num_threads(threads)
     options = onnxruntime.SessionOptions()
     options.intra_op_num_threads = threads
-    session = onnxruntime.InferenceSession(str(export_onnx(model, directory / f"{preset}.onnx")), options,
-                                           providers=["CPUExecutionProvider"])
-    medians = {}
-    for batch in (32, 1):
-        video = torch.rand(batch, model.config.in_channels, *model.config.input_size)
-        array = video.numpy()
-        runners = {"torch": lambda: model(video), "onnx": lambda: session.run(None, {"video": array})}
-        with torch.inference_mode():
-            times = interleaved(runners, calls=1, repeats=repeats, warmup=1)
-        medians.update({(name, batch): statistics.median(values) for name, values in times.items()})
-    throughput = [f"{32 / medians[runtime, 32]:.1f}" for runtime in ("torch", "onnx")]
-    return throughput + [f"{1e3 * medians[runtime, 1]:.1f}" for runtime in ("torch", "onnx")]
-
-
-def onnx_table(repeats: int, threads: int) -> str:
-    import onnxruntime
-
-    torch.set_num_threads(threads)
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = [[preset, *onnx_row(preset, repeats, threads, Path(tmp))] for preset in ONNX_PRESETS]
+    rows = []
+    for preset in ONNX_PRESETS:
+        torch.manual_seed(0)
+        model = create_model(preset).eval()
+        with tempfile.TemporaryDirectory() as tmp:
+            path = export_onnx(model, Path(tmp) / f"{preset}.onnx")
+            session = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        medians = {}
+        for batch in (32, 1):
+            video = torch.rand(batch, model.config.in_channels, *model.config.input_size)
+            array = video.numpy()
+            runners = {"torch": lambda: model(video), "onnx": lambda: session.run(None, {"video": array})}
+            with torch.inference_mode():
+                times = interleaved(runners, calls=1, repeats=repeats, warmup=1)
+            medians.update({(runtime, batch): statistics.median(values) for runtime, values in times.items()})
+        rows.append([preset, *(f"{32 / medians[runtime, 32]:.1f}" for runtime in ("torch", "onnx")),
+                     *(f"{1e3 * medians[runtime, 1]:.1f}" for runtime in ("torch", "onnx"))])
     header = ["preset", "torch samples/s (b32)", "onnx samples/s (b32)", "torch ms (b1)", "onnx ms (b1)"]
     return f"onnxruntime {onnxruntime.__version__}, median of {repeats}\n\n" + markdown_table(header, rows)
 
