@@ -2,14 +2,9 @@
 # The benchmark suite on a CUDA GPU, for a session lent one for ~15 minutes:
 #   bash benchmarks/gpu.sh              # ~8 minutes at most, one JSON: benchmarks/results/gpu.json
 #   bash benchmarks/gpu.sh --dry-run    # the same steps on the CPU, tiny, to check the script itself
-#
-# Steps (each under its own timeout, so the whole stays within ~8 minutes):
-#   1. peak.py       fp32 and bf16 GEMM peak (8192^2) and the keras-seed GEMMs
-#   2. throughput.py keras-seed against HF transformers: eager fp32, bf16 autocast,
-#                    torch.compile, compile + bf16 (training, inference b32, latency b1,
-#                    max_memory_allocated, MFU)
-#   3. scaling.py    tokens 27 to 4,096, the four variants (skipped by --dry-run)
-# A step that fails or runs out of time is recorded as such in the JSON; the rest still run.
+# Steps, each under its own timeout: peak.py (fp32 and bf16 GEMM peak at 8192^2, keras-seed's GEMMs),
+# throughput.py (keras-seed against HF: eager fp32, bf16 autocast, compile, compile + bf16) and
+# scaling.py (skipped by --dry-run). A step that fails or times out is recorded as such in the JSON.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-.venv/bin/python}

@@ -10,9 +10,9 @@ from __future__ import annotations
 import datetime
 import json
 import os
-import platform
 import resource
 import statistics
+import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -20,61 +20,36 @@ from typing import Any
 
 import torch
 
+from vivit.hardware import cpu_flags, cpu_model
+
 RESULTS = Path(__file__).resolve().parent / "results"
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def cpu_flags() -> list[str]:
-    """The instruction-set flags that decide which GEMM kernels exist (AVX2, AVX-512, BF16, AMX)."""
-    try:
-        text = Path("/proc/cpuinfo").read_text()
-    except OSError:
-        return []
-    flags = next((line.split(":", 1)[1].split() for line in text.splitlines() if line.startswith("flags")), [])
-    return sorted(f for f in flags if f.startswith(("avx", "amx", "fma")))
 
 
 def machine() -> dict[str, Any]:
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
-        "cpu": cpu_name(),
-        "cpu_count": os.cpu_count(),
-        "cpu_flags": cpu_flags(),
-        "torch": torch.__version__,
-        "threads": torch.get_num_threads(),
+        "cpu": cpu_model(), "cpu_count": os.cpu_count(),
+        # The instruction sets that decide which GEMM kernels exist (AVX2, AVX-512, BF16, AMX).
+        "cpu_flags": sorted(f for f in cpu_flags() if f.startswith(("avx", "amx", "fma"))),
+        "torch": torch.__version__, "threads": torch.get_num_threads(),
         "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
         "loadavg_start": list(os.getloadavg()),
     }
 
 
+def command_line() -> str:
+    return " ".join(["python", *sys.argv])
+
+
 def summary(values: list[float]) -> dict[str, float]:
     """Median, min, max and the relative spread (max - min) / median of repeated measures."""
-    median = statistics.median(values)
-    return {
-        "median": median,
-        "min": min(values),
-        "max": max(values),
-        "spread": (max(values) - min(values)) / median if median else 0.0,
-        "n": len(values),
-    }
-
-
-def synchronize() -> None:
-    if torch.cuda.is_available():
-        torch.cuda.synchronize()
+    median, low, high = statistics.median(values), min(values), max(values)
+    return {"median": median, "min": low, "max": high, "spread": (high - low) / median if median else 0.0, "n": len(values)}
 
 
 def timed(run: Callable[[], object], calls: int) -> float:
-    """Seconds per call of `run`, over `calls` calls."""
+    """Seconds per call of `run`, over `calls` calls (a GPU's queue drained before and after)."""
+    synchronize = torch.cuda.synchronize if torch.cuda.is_available() else lambda: None
     synchronize()
     start = time.perf_counter()
     for _ in range(calls):
@@ -109,17 +84,21 @@ def ratios(times: dict[str, list[float]], ours: str, reference: str) -> dict[str
     return summary([ref / mine for mine, ref in zip(times[ours], times[reference])])
 
 
-def reset_peak_rss() -> bool:
-    """Restart the kernel's peak-RSS counter (VmHWM) of this process; False where unsupported."""
+def reset_peak_memory(device: torch.device) -> None:
+    """Restart the peak counter: the CUDA allocator's, or the kernel's peak RSS (VmHWM) of this process."""
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(device)
+        return
     try:
         Path("/proc/self/clear_refs").write_text("5")
-        return True
     except OSError:
-        return False
+        pass  # where unsupported the peak stays the process's peak since its start
 
 
-def peak_rss_mib() -> float:
-    """Peak resident memory (VmHWM) since the last `reset_peak_rss`, else since the start."""
+def peak_memory_mib(device: torch.device) -> float:
+    """The most memory tensors held on a GPU; peak RSS on a CPU."""
+    if device.type == "cuda":
+        return torch.cuda.max_memory_allocated(device) / 2**20
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
@@ -127,18 +106,6 @@ def peak_rss_mib() -> float:
     except OSError:
         pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def reset_peak_memory(device: torch.device) -> None:
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    else:
-        reset_peak_rss()
-
-
-def peak_memory_mib(device: torch.device) -> float:
-    """Peak RSS on CPU; the most memory tensors held on a GPU."""
-    return torch.cuda.max_memory_allocated(device) / 2**20 if device.type == "cuda" else peak_rss_mib()
 
 
 def write_results(name: str, data: dict[str, Any], directory: Path = RESULTS) -> Path:

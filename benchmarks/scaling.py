@@ -1,38 +1,26 @@
 """Cost of the four variants as the number of tokens per sample grows (27 to 4,096).
 
-    python benchmarks/scaling.py [--quick] [--threads N] [--device cuda]
+    python benchmarks/scaling.py [--quick] [--threads N] [--repeats R] [--device cuda] [--out NAME]
 
-One model width for every point (embed 192, depth 4, 6 heads, MLP 768; Model 2 adds its
-default temporal layers), so only the token grid changes: 28^3 and 64^3 volumes and
-16-64 frame videos, with several tubelet sizes. For each point and variant: analytic
-forward GFLOPs per sample (exact, load-independent) and measured inference time per
-sample at batch 1 (`torch.inference_mode`, median of the repeats, the four variants
-alternated). Writes benchmarks/results/scaling.json and docs/images/scaling.png.
+One model width at every point, so only the token grid changes. Per point and variant: forward
+GFLOPs per sample (PyTorch's FLOP counter) and inference ms per sample at batch 1, the variants
+alternated. Writes benchmarks/results/scaling.json and, without --out, docs/images/scaling.png.
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import calls_for, interleaved, machine, summary, write_results  # noqa: E402
-
-from vivit.models import VARIANTS, create_model  # noqa: E402
-from vivit.models.flops import forward_flops  # noqa: E402
+from harness import calls_for, command_line, interleaved, machine, summary, write_results
+from vivit.models import VARIANTS, create_model
+from vivit.models.flops import forward_flops
 
 IMAGE = Path(__file__).resolve().parents[1] / "docs" / "images" / "scaling.png"
 WIDTH = dict(embed_dim=192, depth=4, num_heads=6, mlp_dim=768, drop_path_rate=0.0)
-LABELS = {
-    "spatio_temporal": "Model 1: spatio-temporal",
-    "factorised_encoder": "Model 2: factorised encoder",
-    "factorised_self_attention": "Model 3: factorised self-attention",
-    "factorised_dot_product": "Model 4: factorised dot-product",
-}
 # (name, in_channels, (T, H, W), tubelet (t, h, w), padding)
 POINTS: list[tuple[str, int, tuple[int, int, int], tuple[int, int, int], str]] = [
     ("28^3, 8^3 tubelets (keras-seed grid)", 1, (28, 28, 28), (8, 8, 8), "valid"),
@@ -63,24 +51,12 @@ def measure_point(point: tuple, repeats: int, seconds: float, device: torch.devi
     gflops = {v: forward_flops(m) / 1e9 for v, m in models.items()}  # counted on the CPU
     models = {v: m.to(device) for v, m in models.items()}
     video = torch.rand(1, channels, *size, device=device)
-    tokens = next(iter(models.values())).num_tokens
-    row: dict[str, Any] = {"name": name, "tokens": tokens, "input": [channels, *size], "tubelet": list(tubelet), "variants": {}}
-
-    def runner(model: torch.nn.Module, calls: int):
-        def run() -> None:
-            with torch.inference_mode():
-                for _ in range(calls):
-                    model(video)
-        return run
-
-    calls = {v: calls_for(runner(m, 1), seconds) for v, m in models.items()}
-    times = interleaved({v: runner(m, calls[v]) for v, m in models.items()}, calls=1, repeats=repeats, warmup=0)
-    for variant in models:
-        row["variants"][variant] = {
-            "gflops": gflops[variant],
-            "ms_per_sample": summary([1e3 * t / calls[variant] for t in times[variant]]),
-        }
-    return row
+    with torch.inference_mode():
+        calls = {v: calls_for(lambda m=m: m(video), seconds) for v, m in models.items()}
+        batches = {v: lambda m=m, n=calls[v]: [m(video) for _ in range(n)] for v, m in models.items()}
+        times = interleaved(batches, calls=1, repeats=repeats, warmup=0)
+    return {"name": name, "tokens": models[VARIANTS[0]].num_tokens, "input": [channels, *size], "tubelet": list(tubelet),
+            "variants": {v: {"gflops": gflops[v], "ms_per_sample": summary([1e3 * t / calls[v] for t in times[v]])} for v in models}}
 
 
 def plot(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
@@ -90,7 +66,8 @@ def plot(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     import matplotlib.pyplot as plt
 
     fig, (flops_ax, time_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for variant, label in LABELS.items():
+    for number, variant in enumerate(VARIANTS, start=1):
+        label = f"Model {number}: {variant.replace('_', ' ')}"
         tokens = [r["tokens"] for r in rows]
         flops_ax.plot(tokens, [r["variants"][variant]["gflops"] for r in rows], marker="o", label=label)
         time_ax.plot(tokens, [r["variants"][variant]["ms_per_sample"]["median"] for r in rows], marker="o", label=label)
@@ -132,7 +109,7 @@ def main() -> None:
         ), flush=True)
     rows.sort(key=lambda r: r["tokens"])
     path = write_results(args.out or ("scaling-quick" if args.quick else "scaling"), {
-        "machine": info, "command": " ".join(["python", *sys.argv]), "width": WIDTH, "repeats": repeats, "points": rows,
+        "machine": info, "command": command_line(), "width": WIDTH, "repeats": repeats, "points": rows,
     })
     if args.out:
         print(f"wrote {path}")

@@ -1,32 +1,21 @@
 """Training and inference speed of each preset x variant, and of HF transformers' ViViT
-configured like `keras-seed`, side by side in one process.
+configured like `keras-seed`, side by side in one process (method and results: docs/benchmarks.md).
 
     python benchmarks/throughput.py --quick          # keras-seed only, ours vs HF (a few minutes)
     python benchmarks/throughput.py                  # + the 28^3/4^3, 64^3 and video presets
     python benchmarks/throughput.py --quick --device cuda --modes eager bf16 compile compile-bf16
 
-For each contender:
-- training samples/s: forward + backward + optimizer step on batches from `BatchLoader`
-  (the training data path: uint8 gather, float conversion), batch 32 for keras-seed;
-- inference samples/s at batch 32 (`torch.inference_mode`, eval mode) and latency at batch 1;
-- peak memory: RSS in MiB on CPU (the process's VmHWM, reset before the contender's own
-  short run), `torch.cuda.max_memory_allocated` on a GPU;
-- FLOPs per sample (forward, and forward + backward, counted by PyTorch's FLOP counter)
-  and model-FLOPs utilisation: achieved training FLOP/s / the fp32 GEMM peak (a 1024^2
-  matrix product; 4096^2 on a GPU) measured in the same repeats.
-Timings alternate the contenders (A B A B ...) after a warm-up; median and spread of
-`--repeats` repeats; ratios against HF are paired per repeat. Writes
+Per contender: training samples/s on `BatchLoader` batches, inference samples/s (batch 32) and
+latency (batch 1), peak memory, FLOPs per sample and MFU against an fp32 GEMM timed in the same
+repeats; contenders alternate, ratios against HF are paired per repeat. Writes
 benchmarks/results/throughput[-quick].json.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -35,13 +24,11 @@ from torch import nn
 from torch.nn.attention import SDPBackend, sdpa_kernel
 from torch.utils.flop_counter import FlopCounterMode
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from harness import interleaved, machine, peak_memory_mib, ratios, reset_peak_memory, summary, write_results  # noqa: E402
-from tables import throughput as throughput_table  # noqa: E402
-
-from vivit.data.loader import BatchLoader  # noqa: E402
-from vivit.data.types import Split  # noqa: E402
-from vivit.models import VARIANTS, create_model  # noqa: E402
+from harness import RESULTS, command_line, interleaved, machine, peak_memory_mib, ratios, reset_peak_memory, summary, write_results
+from tables import throughput as throughput_table
+from vivit.data.loader import BatchLoader
+from vivit.data.types import Split
+from vivit.models import VARIANTS, create_model, preset_config
 
 KERAS_SEED = "keras-seed"
 OTHER_PRESETS = ("vivit-tiny-28", "vivit-tiny-64", "vivit-tiny-video")
@@ -91,10 +78,8 @@ class Contender:
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=1e-4, fused=self.fused_adam or None)
         self.forward = torch.compile(self.model) if self.compile else self.model
 
-    def precision(self) -> contextlib.AbstractContextManager:
-        if self.autocast is None:
-            return contextlib.nullcontext()
-        return torch.autocast(self.device.type, dtype=self.autocast)
+    def precision(self) -> torch.autocast:
+        return torch.autocast(self.device.type, dtype=self.autocast, enabled=self.autocast is not None)
 
     def train_steps(self, loader: BatchLoader) -> None:
         self.model.train()
@@ -111,39 +96,21 @@ class Contender:
             self.forward(video)
 
 
-MODES = ("eager", "fused", "bf16", "compile", "compile-bf16")
+# Our ways of running a model: name, compile, autocast, fused Adam.
+MODES = {
+    "eager": ("eager fp32", False, None, False),
+    "fused": ("eager fp32 fused-adam", False, None, True),
+    "bf16": ("eager bf16 fused-adam", False, torch.bfloat16, True),
+    "compile": ("compile fp32 fused-adam", True, None, True),
+    "compile-bf16": ("compile bf16 fused-adam", True, torch.bfloat16, True),
+}
 
 
 def contenders_for(preset: str, variant: str, with_hf: bool, modes: list[str], device: torch.device) -> list[Contender]:
-    def ours() -> nn.Module:
-        return create_model(preset, variant=variant)
-
-    tag = f"{preset}/{variant}"
-    bf16 = torch.bfloat16
-    table = {
-        "eager": Contender(f"{tag} eager fp32", ours, device),
-        "fused": Contender(f"{tag} eager fp32 fused-adam", ours, device, fused_adam=True),
-        "bf16": Contender(f"{tag} eager bf16 fused-adam", ours, device, autocast=bf16, fused_adam=True),
-        "compile": Contender(f"{tag} compile fp32 fused-adam", ours, device, compile=True, fused_adam=True),
-        "compile-bf16": Contender(f"{tag} compile bf16 fused-adam", ours, device, compile=True, autocast=bf16, fused_adam=True),
-    }
-    chosen = [table[m] for m in modes]
-    if with_hf:
-        chosen.insert(0, Contender("hf keras-seed eager fp32", hf_keras_seed, device))
-    return chosen
-
-
-def random_split(model: nn.Module, num_samples: int, num_classes: int) -> Split:
-    config = probe_config(model)
-    images = torch.randint(0, 256, (num_samples, config[0], *config[1]), dtype=torch.uint8)
-    return Split(images=images, labels=torch.randint(0, num_classes, (num_samples,)))
-
-
-def probe_config(model: nn.Module) -> tuple[int, tuple[int, int, int]]:
-    inner = getattr(model, "model", model)
-    if hasattr(inner, "config") and hasattr(inner.config, "input_size"):
-        return inner.config.in_channels, tuple(inner.config.input_size)
-    return 1, (28, 28, 28)  # the HF keras-seed twin
+    """HF's keras-seed twin first where asked (the reference of the ratios), then ours in each of `modes`."""
+    hf = [Contender("hf keras-seed eager fp32", hf_keras_seed, device)] if with_hf else []
+    return hf + [Contender(f"{preset}/{variant} {name}", lambda: create_model(preset, variant=variant), device, *options)
+                 for name, *options in (MODES[mode] for mode in modes)]
 
 
 def flops_per_sample(model: nn.Module, in_channels: int, size: tuple[int, int, int]) -> dict[str, int]:
@@ -161,14 +128,14 @@ def flops_per_sample(model: nn.Module, in_channels: int, size: tuple[int, int, i
     return {"forward": forward.get_total_flops(), "train": both.get_total_flops()}
 
 
-def bench_group(contenders: list[Contender], train_batch: int, train_steps: int, repeats: int, with_peak: bool) -> dict[str, Any]:
-    """All measures of one group of contenders, alternating them in every repeat."""
+def bench_group(contenders: list[Contender], preset: str, train_batch: int, train_steps: int, repeats: int) -> dict[str, Any]:
+    """All measures of one group of contenders of `preset`'s input, alternating them in every repeat."""
     for c in contenders:
         c.setup()
-    in_channels, size = probe_config(contenders[-1].model)
-    num_classes = 11 if in_channels == 1 and size == (28, 28, 28) else 2
-    split = random_split(contenders[-1].model, train_batch * train_steps, num_classes)
-    device = contenders[-1].device
+    config, device = preset_config(preset), contenders[-1].device
+    in_channels, size = config.in_channels, tuple(config.input_size)
+    images = torch.randint(0, 256, (train_batch * train_steps, in_channels, *size), dtype=torch.uint8)
+    split = Split(images=images, labels=torch.randint(0, config.num_classes, (len(images),)))
     loader = BatchLoader(split, train_batch, shuffle=True, seed=0, device=device)
     infer_batch = torch.rand(32, in_channels, *size, device=device)
     latency_batch = torch.rand(1, in_channels, *size, device=device)
@@ -180,45 +147,29 @@ def bench_group(contenders: list[Contender], train_batch: int, train_steps: int,
         results[c.name]["train_peak_memory_mib"] = peak_memory_mib(device)
         results[c.name]["flops_per_sample"] = flops_per_sample(c.model, in_channels, size)
 
-    train = {c.name: (lambda c=c: c.train_steps(loader)) for c in contenders}
-    infer = {c.name: (lambda c=c: c.infer(infer_batch)) for c in contenders}
-    latency = {c.name: (lambda c=c: c.infer(latency_batch)) for c in contenders}
     n = 4096 if device.type == "cuda" else 1024
-    if with_peak:
-        a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
-        train["peak gemm fp32"] = lambda: [torch.mm(a, b) for _ in range(4)]
+    a, b = torch.randn(n, n, device=device), torch.randn(n, n, device=device)
+    train = {c.name: (lambda c=c: c.train_steps(loader)) for c in contenders}
+    train["peak gemm fp32"] = lambda: [torch.mm(a, b) for _ in range(4)]  # the MFU's peak, in the same repeats
     train_times = interleaved(train, calls=1, repeats=repeats, warmup=2)
-    infer_times = interleaved(infer, calls=10, repeats=repeats, warmup=2)
-    latency_times = interleaved(latency, calls=50, repeats=repeats, warmup=2)
+    infer_times = interleaved({c.name: (lambda c=c: c.infer(infer_batch)) for c in contenders}, calls=10, repeats=repeats)
+    latency_times = interleaved({c.name: (lambda c=c: c.infer(latency_batch)) for c in contenders}, calls=50, repeats=repeats)
 
-    samples = train_batch * train_steps
-    peak = None
-    if with_peak:
-        peak_times = train_times.pop("peak gemm fp32")
-        peak = summary([4 * 2 * n**3 / t for t in peak_times])
+    peak = summary([4 * 2 * n**3 / t for t in train_times.pop("peak gemm fp32")])
     for c in contenders:
         r = results[c.name]
-        r["train_samples_per_s"] = summary([samples / t for t in train_times[c.name]])
+        r["train_samples_per_s"] = summary([len(split) / t for t in train_times[c.name]])
         r["infer_samples_per_s_b32"] = summary([32 / t for t in infer_times[c.name]])
         r["latency_ms_b1"] = summary([1e3 * t for t in latency_times[c.name]])
-        if peak is not None:
-            train_flops = r["flops_per_sample"]["train"] * r["train_samples_per_s"]["median"]
-            r["train_mfu"] = train_flops / peak["median"]
-            r["infer_mfu"] = r["flops_per_sample"]["forward"] * r["infer_samples_per_s_b32"]["median"] / peak["median"]
-    group: dict[str, Any] = {"contenders": results, "train_batch": train_batch, "train_steps_per_call": train_steps}
-    if peak is not None:
-        group["peak_gemm_fp32_flops"] = peak
-        group["peak_gemm_n"] = n
+        r["train_mfu"] = r["flops_per_sample"]["train"] * r["train_samples_per_s"]["median"] / peak["median"]
+        r["infer_mfu"] = r["flops_per_sample"]["forward"] * r["infer_samples_per_s_b32"]["median"] / peak["median"]
+    group: dict[str, Any] = {"contenders": results, "train_batch": train_batch, "train_steps_per_call": train_steps,
+                             "peak_gemm_fp32_flops": peak, "peak_gemm_n": n}
     reference = contenders[0].name
     if reference.startswith("hf"):
-        group["vs_hf"] = {
-            c.name: {
-                "train": ratios(train_times, c.name, reference),
-                "infer_b32": ratios(infer_times, c.name, reference),
-                "latency_b1": ratios(latency_times, c.name, reference),
-            }
-            for c in contenders[1:]
-        }
+        group["vs_hf"] = {c.name: {"train": ratios(train_times, c.name, reference),
+                                   "infer_b32": ratios(infer_times, c.name, reference),
+                                   "latency_b1": ratios(latency_times, c.name, reference)} for c in contenders[1:]}
     return group
 
 
@@ -236,27 +187,23 @@ def main() -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     repeats = args.repeats or (5 if args.quick else 3)
-    result: dict[str, Any] = {"machine": machine(), "command": " ".join(["python", *sys.argv]), "repeats": repeats, "groups": {}}
-
+    result: dict[str, Any] = {"machine": machine(), "command": command_line(), "repeats": repeats, "groups": {}}
     device = torch.device(args.device)
     name = args.out or ("throughput-quick" if args.quick else "throughput")
-    if not args.no_hf:
-        print(f"{KERAS_SEED} against HF transformers ({torch.get_num_threads()} threads, {repeats} repeats)", flush=True)
-        group = bench_group(contenders_for(KERAS_SEED, "spatio_temporal", True, args.modes, device), 32, 4, repeats, with_peak=True)
-        result["groups"]["keras-seed vs hf"] = group
-        print("\n".join(throughput_table({"groups": {"keras-seed vs hf": group}})), flush=True)
+    # (title, preset, variant, against HF, our modes, training batch, steps per timed call). Batch 4
+    # beyond keras-seed keeps a repeat of the 2-4 GFLOP presets to seconds on a CPU.
+    groups = [] if args.no_hf else [("keras-seed vs hf", KERAS_SEED, "spatio_temporal", True, args.modes, 32, 4)]
     if not args.quick:
         for preset in (KERAS_SEED, *OTHER_PRESETS):
-            for variant in VARIANTS:
-                print(f"{preset} / {variant}", flush=True)
-                # Training batch 4 beyond keras-seed keeps a repeat of the 2-4 GFLOP presets to seconds on a CPU.
-                batch, steps = (32, 2) if preset == KERAS_SEED else (4, 1)
-                group = bench_group(contenders_for(preset, variant, False, ["eager"], device), batch, steps, repeats, with_peak=True)
-                result["groups"][f"{preset}/{variant}"] = group
-                print("\n".join(throughput_table({"groups": {f"{preset}/{variant}": group}})), flush=True)
-                write_results(name, result)  # after every group, so a stopped run keeps what it measured
-    path = write_results(name, result)
-    print(f"wrote {path}")
+            batch, steps = (32, 2) if preset == KERAS_SEED else (4, 1)
+            groups += [(f"{preset}/{variant}", preset, variant, False, ["eager"], batch, steps) for variant in VARIANTS]
+    for title, preset, variant, with_hf, modes, batch, steps in groups:
+        print(f"{title} ({torch.get_num_threads()} threads, {repeats} repeats)", flush=True)
+        contenders = contenders_for(preset, variant, with_hf, modes, device)
+        result["groups"][title] = bench_group(contenders, preset, batch, steps, repeats)
+        print("\n".join(throughput_table({"groups": {title: result["groups"][title]}})), flush=True)
+        write_results(name, result)  # after every group, so a stopped run keeps what it measured
+    print(f"wrote {RESULTS / name}.json")
 
 
 if __name__ == "__main__":

@@ -12,12 +12,10 @@ Then `python experiments/table.py` rewrites the tables of docs/results.md.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import csv
 import datetime
 import fcntl
 import os
-import platform
 import shlex
 import subprocess
 import sys
@@ -31,6 +29,7 @@ import torch
 import yaml
 
 from vivit.data.augment import AugmentConfig
+from vivit.hardware import cpu_model
 from vivit.models import ViViTConfig, build_model
 from vivit.training.run_dir import RunDir
 
@@ -63,36 +62,27 @@ def load_grid(path: Path) -> list[Cell]:
                  tuple(cell.get("seeds", grid["seeds"]))) for cell in grid["cells"]]
 
 
-def train_command(cell: Cell, seed: int, run_dir: Path, data_dir: str | None) -> list[str]:
-    """Resume a run that has a last checkpoint; start afresh one stopped before its first epoch ended."""
-    data = ["--data-dir", data_dir] if data_dir else []
+def train_command(cell: Cell, seed: int, run_dir: Path) -> list[str]:
+    """Resume a run that has a last checkpoint; start afresh one stopped before its first epoch ended.
+    `vivit` finds the data through the VIVIT_DATA_DIR it inherits."""
     if RunDir(run_dir).checkpoint_dir("last").exists():
-        return [*VIVIT, "train", "--resume", str(run_dir), *data]
-    return [*VIVIT, "train", "--recipe", cell.recipe, "--dataset", cell.dataset, "--seed", str(seed), *data,
-            *cell.overrides, "--out", str(run_dir)]
+        return [*VIVIT, "train", "--resume", str(run_dir)]
+    return [*VIVIT, "train", "--recipe", cell.recipe, "--dataset", cell.dataset, "--seed", str(seed), *cell.overrides,
+            "--out", str(run_dir)]
 
 
-def add_tta(run_dir: Path, env: dict[str, str], data_dir: str | None) -> None:
+def add_tta(run: RunDir, env: dict[str, str]) -> None:
     """TTA figures of a run whose recipe trains with flips, kept apart from its single-view figures."""
-    run = RunDir(run_dir)
     if not any(AugmentConfig.from_dict(run.recipe().augment).flips.values()):
         return
     for split in ("val", "test"):
         if run.read_evaluation(f"{split}-tta") is None:
-            command = [*VIVIT, "evaluate", str(run_dir), "--split", split, "--tta", *(["--data-dir", data_dir] if data_dir else [])]
+            command = [*VIVIT, "evaluate", str(run.path), "--split", split, "--tta"]
             subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def git_sha() -> str:
     return subprocess.run(["git", "-C", str(HERE), "rev-parse", "HEAD"], capture_output=True, text=True, check=True).stdout.strip()
-
-
-def cpu_name() -> str:
-    try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
-        return next(line.split(":", 1)[1].strip() for line in lines if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or platform.machine()
 
 
 def parameter_count(run: RunDir) -> int:
@@ -101,14 +91,13 @@ def parameter_count(run: RunDir) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def result_row(cell: Cell, seed: int, run_dir: Path, threads: int) -> dict[str, Any]:
+def result_row(cell: Cell, seed: int, run: RunDir, threads: int) -> dict[str, Any]:
     """The row of a finished run: where and when it ran, its validation and test figures, its curves."""
-    run = RunDir(run_dir)
     metrics, history = run.read_metrics(), run.read_history()
     lowest = int(np.nanargmin(history["val/loss"]))
     finished = datetime.datetime.fromtimestamp(run.metrics_path.stat().st_mtime, datetime.timezone.utc)
     row: dict[str, Any] = {
-        "cell": cell.name, "seed": seed, "git_sha": git_sha(), "cpu": cpu_name(), "threads": threads,
+        "cell": cell.name, "seed": seed, "git_sha": git_sha(), "cpu": cpu_model(), "threads": threads,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu", "torch": torch.__version__,
         "date": finished.date().isoformat(), "epochs": len(history["epoch"]), "selected_epoch": metrics.get("epoch"),
         "minutes": round(float(history["epoch_seconds"].sum()) / 60, 2), "parameters": parameter_count(run),
@@ -141,31 +130,38 @@ def append_row(results: Path, row: dict[str, Any]) -> None:
         writer.writerow(row)
 
 
+def train(command: list[str], env: dict[str, str], log: Path | None) -> None:
+    """Run `command` here, or into `log`: runs side by side write a log each rather than interleaved here."""
+    print("$", shlex.join(command) + (f" > {log}" if log else ""), flush=True)
+    if log is None:
+        subprocess.run(command, check=True, env=env)
+        return
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") as output:
+        subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT)
+
+
 def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:
     """Train or resume one seed unless it is finished, add its TTA figures, append its row; False if it failed."""
-    run_dir = args.root / cell.name / f"seed{seed}"
-    command = train_command(cell, seed, run_dir, args.data_dir)
+    run = RunDir(args.root / cell.name / f"seed{seed}")
+    command = train_command(cell, seed, run.path)
     if args.dry_run:
         print(shlex.join(command))
         return True
-    was_finished = RunDir(run_dir).is_finished()
-    threads = args.threads or int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads()))
-    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}  # torch takes its intra-op thread count from it
-    # Runs side by side write their output to a log each rather than interleaved here.
+    was_finished = run.is_finished()
+    # torch takes its intra-op thread count from OMP_NUM_THREADS: one for each of runs side by side.
+    threads = 1 if args.jobs > 1 else int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads()))
+    env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
     log = args.root / "logs" / f"{cell.name.replace('/', '-')}-seed{seed}.log" if args.jobs > 1 else None
     try:
         if not was_finished:
-            print("$", shlex.join(command) + (f" > {log}" if log else ""), flush=True)
-            if log:
-                log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "a") if log else contextlib.nullcontext() as output:  # None: this process's output
-                subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT if log else None)
-        add_tta(run_dir, env, args.data_dir)
+            train(command, env, log)
+        add_tta(run, env)
     except subprocess.CalledProcessError as error:
         print(f"FAILED ({error.returncode}): {shlex.join(error.cmd)}" + (f"; its output is in {log}" if log else ""), file=sys.stderr)
         return False
     if not was_finished or (cell.name, seed) not in recorded(args.results):
-        append_row(args.results, result_row(cell, seed, run_dir, threads))
+        append_row(args.results, result_row(cell, seed, run, threads))
     return True
 
 
@@ -174,8 +170,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--only", nargs="+", metavar="CELL", help="these cells of the grid (default: every cell)")
     parser.add_argument("--seeds", type=int, nargs="+", help="these seeds of each cell (default: the grid's)")
     parser.add_argument("--jobs", type=int, default=1, help="runs trained at once, each with OMP_NUM_THREADS=1")
-    parser.add_argument("--threads", type=int, help="OMP_NUM_THREADS of each run (default 1 with --jobs, else inherited)")
-    parser.add_argument("--data-dir", help="folder of the MedMNIST files (default $VIVIT_DATA_DIR)")
     parser.add_argument("--grid", type=Path, default=HERE / "grid.yaml")
     parser.add_argument("--root", type=Path, default=HERE.parent / "runs" / "experiments", help="where the run directories go")
     parser.add_argument("--results", type=Path, default=HERE / "results.csv")
@@ -183,8 +177,6 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1, got {args.jobs}")
-    if args.jobs > 1 and args.threads is None:
-        args.threads = 1
     return args
 
 

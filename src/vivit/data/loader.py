@@ -3,7 +3,7 @@
 Whole splits already sit in memory as uint8 (see vivit.data.types), so a batch is
 one gather along the sample axis followed by a single `.float().div_(255)`, done
 after the move to the device so that only uint8 crosses the bus. No worker
-processes and no per-sample Python: at MedMNIST sizes this outpaces the model by far (benchmarks/loader_throughput.py).
+processes and no per-sample Python: at MedMNIST sizes this outpaces the model by far (`python benchmarks/pipeline.py loader`).
 
 Sharding follows torch's DistributedSampler: every rank sees the same number of
 samples, ceil(N / world_size), the epoch's order being padded by wrapping around to

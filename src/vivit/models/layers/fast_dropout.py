@@ -2,7 +2,7 @@
 
 PyTorch's CPU dropout draws one number per element from a generator held under a lock,
 serially: on keras-seed's attention weights (32 x 8 x 27 x 27 per layer) that was 9% of a
-training step (benchmarks/profile_step.py). One 64-bit draw holds four independent 15-bit
+training step (`benchmarks/profiling.py step`). One 64-bit draw holds four independent 15-bit
 uniform numbers, so drawing a quarter as many words and comparing their 16-bit lanes
 makes the same Bernoulli mask ~6x faster. The drop rate is `p` rounded to a multiple of
 2^-15 (0.1 becomes 0.100006), and the kept values are scaled by the rounded rate's
