@@ -3,14 +3,11 @@ and `vivit train` in fp32 and at `precision: auto`, one after another on the sam
 
     VIVIT_DATA_DIR=../shared/data python benchmarks/end_to_end.py [--epochs 60] [--threads 2] [--busy 1]
 
-Each leg is a fresh process: 60 epochs of OrganMNIST3D at batch 32 with per-epoch validation,
-then the test split. Wall time counts everything from process start (imports, data loading,
-final evaluation); the steady epoch is the median epoch from the second on (training plus
-validation). MFU: the training FLOPs an epoch needs (PyTorch's FLOP counter on keras-seed) per
-steady-epoch second, over the fp32 GEMM peak measured here first. `--busy N` runs N CPU-bound
-processes beside every leg (a machine shared with other work). Keras is skipped where
-TensorFlow is absent (`--python-tf` names an interpreter that has it). Writes
-benchmarks/results/end_to_end[-busyN].json.
+Each leg is a fresh process: OrganMNIST3D at batch 32, validation every epoch, then test. Wall
+time counts everything (imports, data, final evaluation); the steady epoch is the median from
+the second on. MFU: an epoch's FLOPs (PyTorch's counter) per steady second over the 1024^3 fp32
+GEMM peak measured first. `--busy N` runs N CPU-bound processes beside every leg. Keras needs
+TensorFlow (`--python-tf`: an interpreter that has it, maybe without torch: torch is imported late). Writes benchmarks/results/end_to_end[-busyN].json.
 """
 
 from __future__ import annotations
@@ -28,8 +25,6 @@ from typing import Any
 
 import numpy as np
 
-# Only the standard library and numpy at the top: the Keras leg runs under an interpreter
-# that has TensorFlow and may lack torch.
 HERE = Path(__file__).resolve()
 sys.path.insert(0, str(HERE.parent))
 
@@ -50,6 +45,7 @@ def hf_leg(epochs: int) -> dict[str, Any]:
     splits = {s: TensorDataset(as_video(organ(s)[0]), torch.from_numpy(organ(s)[1])) for s in ("train", "val", "test")}
     model = hf_keras_seed()
     optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    seconds = []
 
     def accuracy(split: str) -> float:
         model.eval()
@@ -57,14 +53,12 @@ def hf_leg(epochs: int) -> dict[str, Any]:
             hits = sum((model(x).argmax(1) == y).sum().item() for x, y in DataLoader(splits[split], batch_size=32))
         return hits / len(splits[split])
 
-    seconds = []
     for _ in range(epochs):
         started = time.perf_counter()
         model.train()
         for x, y in DataLoader(splits["train"], batch_size=32, shuffle=True):
-            loss = torch.nn.functional.cross_entropy(model(x), y)
             optimizer.zero_grad(set_to_none=True)
-            loss.backward()
+            torch.nn.functional.cross_entropy(model(x), y).backward()
             optimizer.step()
         accuracy("val")
         seconds.append(time.perf_counter() - started)
@@ -93,17 +87,12 @@ def keras_leg(epochs: int) -> dict[str, Any]:
     model = keras.Model(inputs, layers.Dense(11, activation="softmax")(pooled))
     model.compile(optimizer=keras.optimizers.Adam(1e-4), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
 
-    class EpochTimes(keras.callbacks.Callback):
-        seconds: list[float] = []
-
-        def on_epoch_begin(self, epoch, logs=None):  # noqa: ANN001
-            self.started = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):  # noqa: ANN001
-            self.seconds.append(time.perf_counter() - self.started)
-
-    model.fit(prepare(x), y, batch_size=32, epochs=epochs, validation_data=(prepare(vx), vy), callbacks=[EpochTimes()], verbose=0)
-    return {"epoch_seconds": EpochTimes.seconds, "test_accuracy": float(model.evaluate(prepare(tx), ty, verbose=0)[1])}
+    starts, ends = [], []  # epoch clock readings
+    clock = keras.callbacks.LambdaCallback(on_epoch_begin=lambda *_: starts.append(time.perf_counter()),
+                                           on_epoch_end=lambda *_: ends.append(time.perf_counter()))
+    model.fit(prepare(x), y, batch_size=32, epochs=epochs, validation_data=(prepare(vx), vy), callbacks=[clock], verbose=0)
+    seconds = [end - start for start, end in zip(starts, ends)]
+    return {"epoch_seconds": seconds, "test_accuracy": float(model.evaluate(prepare(tx), ty, verbose=0)[1])}
 
 
 # vivit legs: (train.precision, environment). "spinning" is OpenMP's own wait policy, which
@@ -111,40 +100,20 @@ def keras_leg(epochs: int) -> dict[str, Any]:
 VIVIT_LEGS = {"vivit-fp32": ("32-true", {}), "vivit-auto": (None, {}), "vivit-auto-spinning": (None, {"OMP_WAIT_POLICY": "ACTIVE"})}
 
 
-def vivit_leg(epochs: int, precision: str | None) -> tuple[list[str], Path]:
-    out = Path(tempfile.mkdtemp()) / "run"
-    extra = [f"train.precision={precision}"] if precision else []
-    return [sys.executable, "-m", "vivit.cli.main", "train", "--out", str(out), f"train.epochs={epochs}", *extra], out
-
-
 def run_leg(name: str, command: list[str], threads: int, env: dict[str, str] | None = None) -> tuple[float, str]:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "TF_NUM_INTRAOP_THREADS": str(threads), "TF_NUM_INTEROP_THREADS": "1",
            **(env or {})}
     started = time.perf_counter()
     result = subprocess.run(command, env=env, capture_output=True, text=True)
-    wall = time.perf_counter() - started
     if result.returncode != 0:
         raise SystemExit(f"{name} failed:\n{result.stderr[-3000:]}")
-    return wall, result.stdout
+    return time.perf_counter() - started, result.stdout
 
 
-def summarise(wall: float, seconds: list[float], test_accuracy: float, train_flops: float) -> dict[str, Any]:
+def summarise(wall: float, seconds: list[float], test_accuracy: float, epoch_flops: float, peak: float) -> dict[str, Any]:
     steady = statistics.median(seconds[1:] or seconds)
-    return {"wall_seconds": wall, "steady_epoch_seconds": steady, "train_samples_per_second": 971 / steady,
-            "test_accuracy": test_accuracy, "achieved_flops": train_flops / steady, "epochs": len(seconds)}
-
-
-def gemm_peak(dtype: "torch.dtype", n: int = 1024, seconds: float = 2.0) -> float:
-    import torch
-
-    a, b = torch.randn(n, n, dtype=dtype), torch.randn(n, n, dtype=dtype)
-    for _ in range(3):
-        torch.mm(a, b)
-    calls, started = 0, time.perf_counter()
-    while time.perf_counter() - started < seconds:
-        torch.mm(a, b)
-        calls += 1
-    return 2 * n**3 * calls / (time.perf_counter() - started)
+    return {"wall_seconds": wall, "steady_epoch_seconds": steady, "train_samples_per_second": 971 / steady, "epochs": len(seconds),
+            "test_accuracy": test_accuracy, "achieved_flops": epoch_flops / steady, "mfu_fp32_peak": epoch_flops / steady / peak}
 
 
 def main() -> None:
@@ -160,7 +129,8 @@ def main() -> None:
         print(json.dumps((keras_leg if args.leg == "keras" else hf_leg)(args.epochs)))
         return
     import torch
-    from harness import machine, write_results
+    from harness import calls_for, machine, timed, write_results
+    from peak import gemm_runner
     from throughput import flops_per_sample
 
     from vivit.models import create_model
@@ -169,38 +139,35 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     flops = flops_per_sample(create_model("keras-seed", num_classes=11), 1, (28, 28, 28))
     train_flops = 971 * flops["train"] + 161 * flops["forward"]  # an epoch: training plus validation
-    peaks = {"fp32": gemm_peak(torch.float32), "bf16": gemm_peak(torch.bfloat16)}
+    square = {dtype: gemm_runner((1, 1024, 1024, 1024), getattr(torch, dtype), torch.device("cpu")) for dtype in ("float32", "bfloat16")}
+    peaks = {dtype: 2 * 1024**3 / timed(run, calls_for(run, 2.0)) for dtype, run in square.items()}
     busy = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
     legs: dict[str, Any] = {}
     try:
         for name in args.legs:
             if name == "keras" and subprocess.run([args.python_tf, "-c", "import tensorflow"], capture_output=True).returncode:
                 legs[name] = {"skipped": f"TensorFlow is not importable by {args.python_tf} (--python-tf names one that has it)"}
-                continue
-            if name in ("keras", "hf"):
+            elif name in ("keras", "hf"):
                 python = args.python_tf if name == "keras" else sys.executable
                 wall, stdout = run_leg(name, [python, str(HERE), "--leg", name, "--epochs", str(args.epochs)], args.threads)
                 done = json.loads(stdout.strip().splitlines()[-1])
-                legs[name] = summarise(wall, done["epoch_seconds"], done["test_accuracy"], train_flops)
-                continue
-            precision, env = VIVIT_LEGS[name]
-            command, out = vivit_leg(args.epochs, precision)
-            wall, stdout = run_leg(name, command, args.threads, env)
-            run = RunDir(out)
-            seconds = [float(s) for s in run.read_history()["epoch_seconds"]]
-            legs[name] = summarise(wall, seconds, run.read_metrics()["test"]["accuracy"], train_flops)
-            legs[name]["precision"] = next((line.split(", precision ", 1)[1] for line in stdout.splitlines() if ", precision " in line), "")
-            print(f"{name}: {legs[name]['wall_seconds']:.0f} s wall, {legs[name]['steady_epoch_seconds']:.2f} s/epoch", flush=True)
+                legs[name] = summarise(wall, done["epoch_seconds"], done["test_accuracy"], train_flops, peaks["float32"])
+            else:
+                precision, env = VIVIT_LEGS[name]
+                run = RunDir(Path(tempfile.mkdtemp()) / "run")
+                extra = [f"train.precision={precision}"] if precision else []
+                command = [sys.executable, "-m", "vivit.cli.main", "train", "--out", str(run.path), f"train.epochs={args.epochs}", *extra]
+                wall, stdout = run_leg(name, command, args.threads, env)
+                seconds = [float(s) for s in run.read_history()["epoch_seconds"]]
+                legs[name] = summarise(wall, seconds, run.read_metrics()["test"]["accuracy"], train_flops, peaks["float32"])
+                legs[name]["precision"] = next((line.split(", precision ", 1)[1] for line in stdout.splitlines() if ", precision " in line), "")
+            print(name, json.dumps(legs[name]), flush=True)
     finally:
         for process in busy:
             process.kill()
-    for leg in legs.values():
-        if "achieved_flops" in leg:
-            leg["mfu_fp32_peak"] = leg["achieved_flops"] / peaks["fp32"]
     data = {"machine": machine(), "threads": args.threads, "busy": args.busy, "epochs": args.epochs,
             "gemm_peak_flops": peaks, "flops_per_sample": flops, "legs": legs}
-    path = write_results("end_to_end" + (f"-busy{args.busy}" if args.busy else ""), data)
-    print(json.dumps(legs, indent=1), f"\n-> {path}")
+    print("->", write_results("end_to_end" + (f"-busy{args.busy}" if args.busy else ""), data))
 
 
 if __name__ == "__main__":
