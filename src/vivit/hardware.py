@@ -49,15 +49,3 @@ def cpu_has_fast_bf16() -> bool:
         return forced == "1"
     return bool(cpu_flags() & FAST_BF16_FLAGS)
 
-
-OPENMP_WAIT_ENV = "OMP_WAIT_POLICY"
-
-
-def prefer_sleeping_openmp_threads() -> None:
-    """Let OpenMP threads sleep between parallel regions unless the user chose otherwise.
-
-    Spinning threads win a little on an idle machine, but beside other CPU-bound work a
-    thread spinning at a barrier for a descheduled partner stalls the whole step (epochs
-    10-40x slower on 2 cores). libgomp reads this once, when torch loads: call it first.
-    """
-    os.environ.setdefault(OPENMP_WAIT_ENV, "PASSIVE")

@@ -166,13 +166,3 @@ def test_train_threads_sets_the_kernel_threads_of_the_run(tmp_path) -> None:
     assert result.returncode == 0, result.stderr
     assert ", 1 thread)" in result.stdout  # the banner names the threads the run uses
 
-
-def test_openmp_threads_sleep_between_kernels_unless_the_user_chose_otherwise(monkeypatch) -> None:
-    from vivit.hardware import prefer_sleeping_openmp_threads
-
-    monkeypatch.delenv("OMP_WAIT_POLICY", raising=False)
-    prefer_sleeping_openmp_threads()
-    assert os.environ["OMP_WAIT_POLICY"] == "PASSIVE"
-    monkeypatch.setenv("OMP_WAIT_POLICY", "ACTIVE")
-    prefer_sleeping_openmp_threads()
-    assert os.environ["OMP_WAIT_POLICY"] == "ACTIVE"

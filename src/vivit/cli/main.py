@@ -12,7 +12,6 @@ from collections.abc import Sequence
 
 import vivit
 from vivit.errors import Stopped, VivitError
-from vivit.hardware import prefer_sleeping_openmp_threads
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    prefer_sleeping_openmp_threads()  # before anything imports torch
     parser = build_parser()
     # key=value overrides may stand anywhere among the options, so collect the leftovers.
     args, leftovers = parser.parse_known_args(argv)
