@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +31,16 @@ def sweep_command(tmp_path: Path, storage: str, study: str, trials: int, *extra:
 def start_sweep(command: list[str]) -> subprocess.Popen:
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def kill_in_second_trial(command: list[str], study_dir: Path) -> None:
+    """Start a worker and kill -9 it once its second trial has written a checkpoint."""
+    worker = start_sweep(command)
+    deadline = time.time() + 300
+    while not (study_dir / "trial-0001" / "checkpoints").exists() and worker.poll() is None and time.time() < deadline:
+        time.sleep(0.05)
+    worker.send_signal(signal.SIGKILL)
+    worker.wait()
 
 
 def finish(process: subprocess.Popen, timeout: float = 600) -> str:

@@ -3,7 +3,6 @@ and the best trial comes back as a recipe that `vivit train` takes."""
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 
@@ -14,6 +13,7 @@ from tests.sweeps.sweeps import (
     TINY_TRIAL,
     assert_sweep_reached,
     finish,
+    kill_in_second_trial,
     start_sweep,
     sweep_command,
     trials_of,
@@ -48,12 +48,7 @@ def test_a_killed_worker_leaves_a_study_that_a_restart_completes(tmp_path: Path)
     """kill -9 in the second trial; the restart fails that trial and retries its parameters."""
     storage = f"sqlite:///{tmp_path / 'sweeps.db'}"
     command = sweep_command(tmp_path, storage, "killed", 2, "--heartbeat", "1")
-    worker = start_sweep(command)
-    deadline = time.time() + 300
-    while not (tmp_path / "killed" / "trial-0001" / "checkpoints").exists() and worker.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
+    kill_in_second_trial(command, tmp_path / "killed")
     states = {t.number: t.state.name for t in trials_of(storage, "killed")}
     assert states[1] == "RUNNING", states  # what the kill left behind
     time.sleep(2.5)  # the grace period (2 heartbeats) passes: the trial is stale

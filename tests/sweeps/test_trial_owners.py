@@ -3,16 +3,14 @@ one at once, without waiting out the heartbeat, and a report says when trials ar
 
 from __future__ import annotations
 
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
-from tests.sweeps.sweeps import finish, start_sweep, sweep_command, trials_of
+from tests.sweeps.sweeps import finish, kill_in_second_trial, start_sweep, sweep_command, trials_of
 from vivit.cli.main import main
 from vivit.sweeps.trial_owners import HOST, PID, STARTED, owned_by_dead_process, owner
 
@@ -73,12 +71,7 @@ def test_a_worker_rerun_at_once_after_a_kill_finishes_every_trial(tmp_path: Path
     """kill -9 in the second trial, restart within the heartbeat's grace (20 s heartbeats: 40 s)."""
     storage = f"sqlite:///{tmp_path / 'sweeps.db'}"
     command = sweep_command(tmp_path, storage, "rerun", 2)
-    worker = start_sweep(command)
-    deadline = time.time() + 300
-    while not (tmp_path / "rerun" / "trial-0001" / "checkpoints").exists() and worker.poll() is None and time.time() < deadline:
-        time.sleep(0.05)
-    worker.send_signal(signal.SIGKILL)
-    worker.wait()
+    kill_in_second_trial(command, tmp_path / "rerun")
     assert {t.number: t.state.name for t in trials_of(storage, "rerun")}[1] == "RUNNING"
     rerun = start_sweep(command)
     finish(rerun)
