@@ -43,10 +43,12 @@ def frame_indices(available: int, num_frames: int, sampling: str, stride: int, p
     and the last start that fits; for uniform sampling the frame taken within each segment.
     """
     if sampling == "uniform":
-        # Frame i * segment + 0.5 + position * (segment - 1): the centre of each segment at 0.5,
-        # its first frame at 0 and its last at 1.
+        # Frame i * segment + segment / 2 + (position - 1/2) * (segment - 1): the centre of each
+        # segment at 0.5, its first frame at 0, its last at 1; the centre for every view when a
+        # segment holds less than one frame.
         segment = available / num_frames
-        taken = np.floor(np.arange(num_frames) * segment + 0.5 + position * (segment - 1))
+        shift = (position - 0.5) * max(segment - 1, 0.0)
+        taken = np.floor(np.arange(num_frames) * segment + segment / 2 + shift)
         return np.clip(taken, 0, available - 1).astype(np.int64)
     span = clip_span(num_frames, sampling, stride)
     first = round(position * max(available - span, 0))
