@@ -65,23 +65,19 @@ def plot(rows: list[dict[str, Any]], info: dict[str, Any]) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (flops_ax, time_ax) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for number, variant in enumerate(VARIANTS, start=1):
-        label = f"Model {number}: {variant.replace('_', ' ')}"
-        tokens = [r["tokens"] for r in rows]
-        flops_ax.plot(tokens, [r["variants"][variant]["gflops"] for r in rows], marker="o", label=label)
-        time_ax.plot(tokens, [r["variants"][variant]["ms_per_sample"]["median"] for r in rows], marker="o", label=label)
-    for ax, title in ((flops_ax, "forward GFLOPs per sample (analytic)"), (time_ax, "inference ms per sample, batch 1 (measured)")):
-        ax.set_xscale("log")
-        ax.set_yscale("log")
-        ax.set_xlabel("tokens per sample")
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+    titles = {"gflops": "forward GFLOPs per sample (analytic)", "ms_per_sample": "inference ms per sample, batch 1 (measured)"}
+    for ax, (key, title) in zip(axes, titles.items()):
+        for number, variant in enumerate(VARIANTS, start=1):
+            values = [r["variants"][variant][key] for r in rows]
+            ax.plot([r["tokens"] for r in rows], [v["median"] if isinstance(v, dict) else v for v in values], marker="o",
+                    label=f"Model {number}: {variant.replace('_', ' ')}")
+        ax.set(xscale="log", yscale="log", xlabel="tokens per sample")
         ax.set_title(title, fontsize=10)
         ax.grid(True, which="both", alpha=0.3)
-    flops_ax.legend(fontsize=8)
-    fig.suptitle(
-        f"ViViT variants at one width (D=192, depth 4); {info['cpu']}, {info['threads']} thread(s), "
-        f"torch {info['torch']}, {info['date'][:10]}", fontsize=9,
-    )
+    axes[0].legend(fontsize=8)
+    fig.suptitle(f"ViViT variants at one width (D=192, depth 4); {info['cpu']}, {info['threads']} thread(s), "
+                 f"torch {info['torch']}, {info['date'][:10]}", fontsize=9)
     fig.tight_layout()
     IMAGE.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(IMAGE, dpi=110)
@@ -102,8 +98,7 @@ def main() -> None:
     points = [p for p in POINTS if not args.quick or build("factorised_encoder", *p[1:]).num_tokens <= 1600]
     rows = []
     for point in points:
-        row = measure_point(point, repeats, seconds=0.2, device=torch.device(args.device))
-        rows.append(row)
+        rows.append(row := measure_point(point, repeats, seconds=0.2, device=torch.device(args.device)))
         print(f"{row['tokens']:5d} tokens  {row['name']:40s} " + "  ".join(
             f"{v[:12]} {r['gflops']:7.2f} GF {r['ms_per_sample']['median']:8.1f} ms" for v, r in row["variants"].items()
         ), flush=True)

@@ -166,7 +166,8 @@ def test_a_container_without_frame_count_is_counted_by_decoding(clips):
 def test_temporal_views_spread_over_the_clip_and_share_their_crops(clips):
     views = decode_views(clips["forty"], 4, 32, temporal_views=2, spatial_crops=3)
     assert views.shape == (6, 3, 4, 32, 32)
-    assert [frame_indices(v) for v in views[::3]] == [[2, 12, 22, 32], [7, 17, 27, 37]]
+    # Segments of 10 frames: the first view takes the first frame of each, the last view the last.
+    assert [frame_indices(v) for v in views[::3]] == [[0, 10, 20, 30], [9, 19, 29, 39]]
     assert frame_indices(views[1]) == frame_indices(views[0])
 
 

@@ -123,7 +123,7 @@ def test_torchscript_extra_files_hold_the_same_metadata_as_onnx(tmp_path: Path) 
     onnx_metadata = onnxruntime.InferenceSession(
         str(tmp_path / "model.onnx"), providers=["CPUExecutionProvider"]
     ).get_modelmeta().custom_metadata_map
-    assert set(onnx_metadata) == {"class_names", "input", "model_config"}
+    assert set(onnx_metadata) == {"class_names", "input", "model_config", "preprocessing", "views"}
     extra_files = dict.fromkeys(onnx_metadata, "")
     torch.jit.load(str(tmp_path / "model.pt"), _extra_files=extra_files)
     assert {key: json.loads(value) for key, value in extra_files.items()} == {

@@ -36,6 +36,9 @@ BAD_SETTINGS = [
     ("data.eval_batch_size=0", "data.eval_batch_size must be at least 1, got 0"),
     ("data.options={num_samples: 0}", "data.options.num_samples must be at least 1, got 0"),
     ("data.options={num_frames: 0}", "data.options.num_frames must be at least 1, got 0"),
+    ("data.options={short_side: 0}", "data.options.short_side must be at least 1, got 0"),
+    ("data.eval_clips=0", "data.eval_clips must be at least 1, got 0"),
+    ("data.eval_crops=2", "Unknown data.eval_crops '2'; choose one of: 1, 3"),
     ("data.options={num_samples: 8", "Override 'data.options={num_samples: 8' has a value that is not valid YAML"),
 ]
 

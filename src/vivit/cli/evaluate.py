@@ -1,11 +1,14 @@
 """`vivit evaluate RUN_DIR`: metrics of a run's checkpoint on a split, as a table and JSON
-(`training/run_evaluation.py` evaluates and writes RUN_DIR/evaluation/SPLIT.json)."""
+(`training/run_evaluation.py` evaluates and writes RUN_DIR/evaluation/SPLIT.json, and with
+several views of each video SPLIT-views.json)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 from typing import Any
+
+from vivit.cli.views import VIEWS_HELP, parse_views
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -18,25 +21,41 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--tta", action="store_true",
                         help="test-time augmentation: average over the flips the recipe trained with, left/right "
                              "labels swapped back (written to SPLIT-tta.json, apart from single-view figures)")
+    parser.add_argument("--views", metavar="TxC",
+                        help=f"{VIEWS_HELP} (written to SPLIT-views.json, printed after the single-view figures; "
+                             "default: the recipe's data.eval_clips x data.eval_crops)")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
+    from vivit.errors import ConfigError
     from vivit.output_locations import check_output_file, check_output_folder
     from vivit.training.run_dir import RunDir, load_bundle, write_json
-    from vivit.training.run_evaluation import evaluate_run
+    from vivit.training.run_evaluation import SINGLE_VIEW, check_views, evaluate_run, evaluate_run_views, recipe_views
 
     run_dir = RunDir(args.run_dir)
     recipe = run_dir.recipe(data_dir=args.data_dir)
+    views = parse_views(args.views) if args.views else recipe_views(recipe)
+    if args.tta and views != SINGLE_VIEW:
+        raise ConfigError(f"--tta and {views[0]}x{views[1]} views average different views; evaluate one at a time "
+                          f"(--views 1x1 with --tta)")
     check_output_folder(run_dir.evaluation_dir, "the run's evaluation folder")
     if args.json:
         check_output_file(args.json, "--json")
     bundle = load_bundle(recipe)
+    check_views(views, bundle, run_dir.name)
     document = evaluate_run(run_dir, recipe, bundle, [args.split], checkpoint=args.checkpoint, tta=args.tta)[args.split]
-    if args.json:
-        write_json(args.json, document, "--json")
     title = f"{args.split} metrics (TTA: the mean of {len(document['tta'])} flipped views)" if args.tta else f"{args.split} metrics"
     print(format_table(title, document, list(bundle.class_names)))
+    if views != SINGLE_VIEW:
+        multi = evaluate_run_views(run_dir, recipe, bundle, [args.split], views, checkpoint=args.checkpoint)[args.split]
+        clips, crops = views
+        print()
+        print(format_table(f"{args.split} metrics, {clips}x{crops} views ({clips} clips x {crops} crops, "
+                           f"probabilities averaged)", multi, list(bundle.class_names)))
+        document = {"single_view": document, "multi_view": multi}
+    if args.json:
+        write_json(args.json, document, "--json")
     return 0
 
 

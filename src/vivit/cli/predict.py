@@ -9,6 +9,8 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vivit.cli.views import VIEWS_HELP, parse_views
+
 if TYPE_CHECKING:
     import torch
 
@@ -34,7 +36,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--out", type=Path, metavar="FILE",
                         help="write one row per input to FILE (.csv or .json), as they are classified, instead of printing")
-    parser.add_argument("--batch-size", type=positive_int, default=32)
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="clips per forward pass (default 32)")
+    parser.add_argument("--views", metavar="TxC", help=f"{VIEWS_HELP} (default: the run's data.eval_clips x data.eval_crops)")
     parser.add_argument("--gif", type=Path, metavar="OUT_DIR", help="also write each input as a GIF captioned with its prediction")
     parser.set_defaults(func=run)
 
@@ -43,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import nullcontext
 
     from vivit.checkpoints import load_model
-    from vivit.inference.inputs import Unreadable, samples_of
+    from vivit.inference.inputs import Unreadable, VideoReading, samples_of
     from vivit.inference.outputs import PredictionFile
     from vivit.inference.predict import predict_stream
 
@@ -54,7 +57,14 @@ def run(args: argparse.Namespace) -> int:
     if args.gif is not None:
         check_output_folder(args.gif, "--gif")
     source = args.run_dir / "checkpoints" / args.checkpoint if args.checkpoint else args.run_dir
+    views = parse_views(args.views) if args.views else None  # a mistake costs no model loading
     model = load_model(source)
+    video = VideoReading.of_model(model, *(views or model.checkpoint_info.get("views") or (1, 1)))
+    if views is not None and views != (1, 1) and model.config.in_channels != 3:
+        from vivit.errors import ConfigError
+
+        raise ConfigError(f"{args.run_dir} is a model of {model.config.in_channels}-channel volumes; --views "
+                          f"averages clips and crops of videos, so leave it out")
     class_names = model.class_names or [str(i) for i in range(model.config.num_classes)]
     skipped: list[Unreadable] = []
     resized: set[tuple[int, ...]] = set()
@@ -65,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
     with writer as out:
 
         def readable():
-            for item in samples_of(args.inputs, model.config):
+            for item in samples_of(args.inputs, model.config, video):
                 if isinstance(item, Unreadable):
                     skipped.append(item)
                     print(f"vivit: skipped {item.reason}", file=sys.stderr)
@@ -79,8 +89,9 @@ def run(args: argparse.Namespace) -> int:
                 yield item
 
         for sample, prediction in predict_stream(model, readable(), class_names, args.top_k, args.batch_size):
-            if gifs is not None:
-                gifs.write(sample.pixels, prediction)
+            if gifs is not None:  # of several views, the centre one
+                pixels = sample.pixels
+                gifs.write(pixels[len(pixels) // 2] if pixels.ndim == 5 else pixels, prediction)
             classified += 1
             if out is not None:
                 out.write(prediction)

@@ -7,8 +7,12 @@ of MB), so the loader can batch by indexing and convert to float once per batch.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import torch
+
+if TYPE_CHECKING:
+    from vivit.data.video import VideoFiles
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,9 @@ class DatasetBundle:
     left_right_pairs: tuple[tuple[int, int], ...] = field(default_factory=tuple)
     # Which axis of (T, H, W) is the patient's left-right axis, if the data has one.
     left_right_axis: str | None = None
+    # A video folder's files and how each became a clip: for multi-view evaluation and for
+    # the preprocessing record of checkpoints. None for volumes and generated data.
+    videos: VideoFiles | None = None
 
     @property
     def num_classes(self) -> int:

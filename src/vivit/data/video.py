@@ -1,28 +1,39 @@
 """Decoding video files into fixed-size uint8 clips with PyAV, and folders of them into datasets.
 
-A clip is uint8 of shape (3, T, H, W): RGB, ``num_frames`` frames, each resized so
-that it covers H x W (its short side scaled when H == W) and then cropped.
+A clip is uint8 of shape (3, T, H, W): RGB, ``num_frames`` frames, each resized keeping its
+aspect (its short side to ``short_side``, or to the smallest size that covers H x W) and then
+cropped. Which frames and which window: `vivit.data.video_sampling`, which also states how a
+video shorter than one clip is padded. Several views of one video (temporal clips x spatial
+crops, for multi-view evaluation) come from one decoding pass (`decode_views`).
 
-Frame sampling (ViViT, Sec. 4.1 and 5):
-- "uniform": the paper's uniform frame sampling. The clip is cut into ``num_frames``
-  equal segments and the centre frame of each is taken, so the frames span the whole
-  clip. A clip shorter than ``num_frames`` repeats frames.
-- "dense": ``num_frames`` frames ``stride`` apart from a start (the centre of the clip
-  for evaluation, random for training). A clip shorter than the span is padded by
-  repeating its last frame.
+Decoding is bounded by what is sampled, not by the file:
+- Only the sampled frames are converted, straight from the decoder's YUV to the resized RGB
+  (``to_ndarray(width=, height=)``), and only they are kept; a full-size RGB frame never exists.
+- In a long or large video (more pixels than ``SEEK_MIN_PIXELS``, 10 s of 1080p), the
+  packets are read once without decoding, for each frame's timestamp and the keyframes; a
+  target whose keyframe lies ahead of the decoder is reached by seeking to that keyframe
+  (``container.seek(pts, backward=True, any_frame=False)``) and decoding forward to the
+  target's timestamp, so a 10-minute clip costs the GOPs its views touch. This needs
+  timestamps in display order that name each frame once: MP4/MOV and Matroska/WebM. AVI
+  (decode-order timestamps), a stream whose packets lack timestamps or do not match its
+  frame count, and a seek that lands past its target are decoded in order from the start.
+- Codecs whose FFmpeg decoder can decode at 1/2, 1/4 or 1/8 resolution (``lowres``: MPEG-4
+  Part 2, MPEG-1/2, MJPEG, H.263) do so when the smaller frame still covers the resize.
+  H.264, HEVC, VP9 and AV1 decoders have no such mode: their frames are decoded whole.
+- Every frame is resized to the size the stream's header gives, so a stream whose resolution
+  changes mid-way still yields one clip shape.
 
-Frames are decoded in order from the start; decoding stops after the last frame
-needed, and only the needed frames are kept (resized), so a long clip never sits in
-memory whole. The frame count comes from the container header (``stream.frames``);
-containers that do not record it (it reads 0, e.g. Matroska/WebM and some AVI
-muxers) are counted by decoding once. A file whose header promises more frames than
-it holds is reported as truncated.
+The frame count comes from the container header (``stream.frames``); containers that do not
+record it (it reads 0, e.g. Matroska/WebM and some AVI muxers) are counted by decoding once.
+A file whose header promises more frames than it holds is reported as truncated.
 """
 
 from __future__ import annotations
 
+import bisect
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -33,12 +44,29 @@ import torch
 from vivit.data.types import DatasetBundle, Split
 from vivit.data.video_cache import DecodeCache
 from vivit.data.video_folder import list_videos
+from vivit.data.video_preprocessing import VideoPreprocessing
+from vivit.data.video_sampling import (
+    check_clip_request,
+    check_views,
+    crop_origin,
+    crop_windows,
+    frame_indices,
+    resized_size,
+    view_indices,
+)
 from vivit.errors import ConfigError, DataError
 
-SAMPLINGS = ("uniform", "dense")
 # FFmpeg's demuxer names of the containers of VIDEO_EXTENSIONS; any other (concat lists,
 # image files renamed .mp4, network playlists) is refused.
 VIDEO_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "avi", "matroska,webm"})
+# Containers whose packet timestamps are display times; AVI's follow decode order.
+SEEKABLE_CONTAINERS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"})
+# Seek only in videos whose frames hold more pixels than this (10 s of 1080p at 25 fps):
+# below it, decoding every frame costs less than reading the packets first.
+SEEK_MIN_PIXELS = 250 * 1920 * 1080
+# Decoders with FFmpeg's `lowres` option (max_lowres 3 in libavcodec).
+LOWRES_CODECS = frozenset({"mpeg4", "mpeg1video", "mpeg2video", "mjpeg", "h263", "msmpeg4v3", "wmv2"})
+MAX_LOWRES = 3
 PLAYLIST_SIGNATURES = (b"ffconcat", b"#extm3u", b"#extinf", b"[playlist]", b"v=0", b"<?xml", b"file ")
 MAX_FRAME_PIXELS = 7680 * 4320  # 8K: a frame is decoded whole before it is resized
 NAMED_POSITIONS = {"center": 0.5, "centre": 0.5, "left": 0.0, "right": 1.0}
@@ -55,20 +83,22 @@ def decode_clip(
     crop: Position = "center",
     start: Position = "center",
     generator: torch.Generator | None = None,
+    short_side: int | None = None,
 ) -> np.ndarray:
     """One clip of a video file: uint8 (3, num_frames, H, W).
 
     crop places the H x W window: "center", "random", or a fraction (0 = left/top,
-    1 = right/bottom). start places a dense clip within the video the same way; uniform
-    sampling always spans the whole video. "random" draws from ``generator`` (torch's
-    global generator when None).
+    1 = right/bottom). start places the clip within the video the same way (dense: its
+    start; uniform: the frame within each segment). "random" draws from ``generator``
+    (torch's global generator when None).
     """
-    height, width = _check_request(num_frames, size, sampling, stride)
-    path = Path(path)
-    with _Video(path) as video:
-        indices = _indices(video.num_frames, num_frames, sampling, stride, _draw(start, generator))
-        frames = video.read(indices, height, width)  # (T, h, w, 3)
-    return _crop(frames, height, width, _draw(crop, generator), _draw(crop, generator))
+    height, width = check_clip_request(num_frames, size, sampling, stride, short_side)
+    with _Video(Path(path)) as video:
+        indices = frame_indices(video.num_frames, num_frames, sampling, stride, _draw(start, generator))
+        resized = resized_size(*video.frame_size, height, width, short_side)
+        frames = video.read(indices, *resized)  # (T, h, w, 3)
+    top, left = crop_origin(resized, (height, width), _draw(crop, generator), _draw(crop, generator))
+    return _crop(frames, top, left, height, width)
 
 
 def decode_views(
@@ -79,47 +109,58 @@ def decode_views(
     spatial_crops: int = 1,
     sampling: str = "uniform",
     stride: int = 2,
+    short_side: int | None = None,
 ) -> np.ndarray:
     """Multi-view test clips: uint8 (temporal_views * spatial_crops, 3, T, H, W).
 
-    Views are ordered temporal-major: view v is temporal clip v // spatial_crops and
-    crop v % spatial_crops. Temporal clips are spread evenly over the video (dense:
-    starts from first to last possible; uniform: segment offsets shifted); crops go
-    left/top to right/bottom (3 crops: left, centre, right). The video is decoded once.
+    Views are ordered temporal-major: view v is temporal clip v // spatial_crops and crop
+    v % spatial_crops. Temporal clips spread over the video, the first touching its start and
+    the last its end; crops go along the long side (3 crops: left, centre, right), centred on
+    the short side (`vivit.data.video_sampling`). The video is decoded once, each frame that
+    several views share once. One view is `decode_clip`'s centre clip.
     """
-    height, width = _check_request(num_frames, size, sampling, stride)
-    if temporal_views < 1 or spatial_crops < 1:
-        raise ConfigError(
-            f"temporal_views and spatial_crops must be >= 1, got {temporal_views} and {spatial_crops}"
-        )
-    path = Path(path)
-    with _Video(path) as video:
-        per_view = [
-            _indices(
-                video.num_frames,
-                num_frames,
-                sampling,
-                stride,
-                _spread(v, temporal_views),
-                view=(v, temporal_views),
-            )
-            for v in range(temporal_views)
-        ]
-        frames = video.read(np.concatenate(per_view), height, width)  # (k * T, h, w, 3)
+    height, width = check_clip_request(num_frames, size, sampling, stride, short_side)
+    check_views(temporal_views, spatial_crops)
+    with _Video(Path(path)) as video:
+        per_view = view_indices(video.num_frames, num_frames, sampling, stride, temporal_views)
+        resized = resized_size(*video.frame_size, height, width, short_side)
+        frames = video.read(per_view.reshape(-1), *resized)  # (views * T, h, w, 3)
     clips = frames.reshape(temporal_views, num_frames, *frames.shape[1:])
-    return np.stack(
-        [
-            _crop(clip, height, width, _spread(c, spatial_crops), _spread(c, spatial_crops))
-            for clip in clips
-            for c in range(spatial_crops)
-        ]
-    )
+    windows = crop_windows(resized, (height, width), spatial_crops)
+    return np.stack([_crop(clip, top, left, height, width) for clip in clips for top, left in windows])
+
+
+def decode_preprocessed(path: PathLike, preprocessing: VideoPreprocessing, num_clips: int = 1, num_crops: int = 1) -> np.ndarray:
+    """The views of a file as `preprocessing` decodes them: uint8 (num_clips * num_crops, 3, T, H, W)."""
+    p = preprocessing
+    return decode_views(path, p.num_frames, p.size, num_clips, num_crops, p.sampling, p.stride, p.short_side)
 
 
 def count_frames(path: PathLike) -> int:
     """Number of frames of a video: from its header, or by decoding when the header has none."""
     with _Video(Path(path)) as video:
         return video.num_frames
+
+
+@dataclass(frozen=True)
+class VideoFiles:
+    """The files behind a video folder's splits, to decode other views of them than the one
+    clip each split holds (multi-view evaluation). Views are cached like clips."""
+
+    preprocessing: VideoPreprocessing
+    paths: dict[str, tuple[Path, ...]]  # split -> its files, in the order of its samples
+    cache_dir: Path | None = None
+
+    def views(self, split: str, num_clips: int, num_crops: int) -> Iterator[np.ndarray]:
+        """uint8 (num_clips * num_crops, 3, T, H, W) for each file of `split`, in order."""
+        check_views(num_clips, num_crops)
+        cache = DecodeCache(self.cache_dir) if self.cache_dir is not None else None
+        settings = {**self.preprocessing.to_dict(), "views": [num_clips, num_crops]}
+        for path in self.paths[split]:
+            def decode(path: Path = path) -> np.ndarray:
+                return decode_preprocessed(path, self.preprocessing, num_clips, num_crops)
+
+            yield decode() if cache is None else cache.get_or_create(path, settings, decode)
 
 
 def load_video_folder(
@@ -129,6 +170,7 @@ def load_video_folder(
     size: int | tuple[int, int] = (112, 112),
     sampling: str = "uniform",
     stride: int = 2,
+    short_side: int | None = None,
     cache_dir: PathLike | None = None,
     skip_bad: bool = False,
     csv: PathLike | None = None,
@@ -138,21 +180,24 @@ def load_video_folder(
     """A labelled folder (or CSV) of videos as a DatasetBundle of uint8 (N, 3, T, H, W) splits.
 
     Layouts and splitting are described in vivit.data.video_folder. Every clip is the
-    deterministic evaluation clip (centre start, centre crop); training randomness comes
-    from the batch augmenter. With ``cache_dir`` each file is decoded once and later
-    loads read the cached array; without it every load decodes. A bad file raises
-    DataError, or with ``skip_bad`` is skipped with a warning naming it and a final
-    warning counting them. All splits are held in memory.
+    deterministic evaluation clip (centre start; short side resized to ``short_side``, then
+    the centre crop); training randomness (random resized crop, horizontal flip) comes from
+    the batch augmenter. With ``cache_dir`` each file is decoded once and later loads read
+    the cached array; without it every load decodes. A bad file raises DataError, or with
+    ``skip_bad`` is skipped with a warning naming it and a final warning counting them. All
+    splits are held in memory; the bundle's `videos` names their files for multi-view evaluation.
     """
     root = Path(root)
-    height, width = _check_request(num_frames, size, sampling, stride)
+    height, width = check_clip_request(num_frames, size, sampling, stride, short_side)
+    preprocessing = VideoPreprocessing(num_frames, (height, width), sampling, stride, short_side)
     listing = list_videos(root, csv=csv, split_fractions=split_fractions, seed=seed)
     cache = DecodeCache(cache_dir) if cache_dir is not None else None
-    settings = {"num_frames": num_frames, "size": [height, width], "sampling": sampling, "stride": stride}
-    splits, skipped = {}, 0
+    settings = {"num_frames": num_frames, "size": [height, width], "sampling": sampling, "stride": stride,
+                "short_side": short_side}
+    splits, paths, skipped = {}, {}, 0
     for split_name, items in listing.splits.items():
         images = np.empty((len(items), 3, num_frames, height, width), dtype=np.uint8)
-        labels = []
+        labels, kept = [], []
         for path, label in items:
             try:
                 images[len(labels)] = _load_clip(path, settings, cache)
@@ -163,9 +208,11 @@ def load_video_folder(
                 skipped += 1
                 continue
             labels.append(label)
+            kept.append(path)
         splits[split_name] = Split(
             torch.from_numpy(images[: len(labels)]), torch.tensor(labels, dtype=torch.int64)
         )
+        paths[split_name] = tuple(kept)
     total = sum(len(items) for items in listing.splits.values())
     if skipped:
         warnings.warn(
@@ -173,16 +220,22 @@ def load_video_folder(
         )
     if skipped == total:
         raise DataError(f"None of the {total} videos under {root} could be decoded")
-    return DatasetBundle(name=root.name, task="multi-class", class_names=listing.class_names, splits=splits)
+    videos = VideoFiles(preprocessing, paths, Path(cache_dir) if cache_dir is not None else None)
+    return DatasetBundle(name=root.name, task="multi-class", class_names=listing.class_names, splits=splits, videos=videos)
 
 
 def _load_clip(path: Path, settings: dict[str, Any], cache: DecodeCache | None) -> np.ndarray:
     def decode() -> np.ndarray:
         return decode_clip(
-            path, settings["num_frames"], tuple(settings["size"]), settings["sampling"], settings["stride"]
+            path, settings["num_frames"], tuple(settings["size"]), settings["sampling"], settings["stride"],
+            short_side=settings["short_side"],
         )
 
     return decode() if cache is None else cache.get_or_create(path, settings, decode)
+
+
+class _SeekMissed(Exception):
+    """A seek that did not land where the timestamps said: decode in order instead."""
 
 
 class _Video:
@@ -209,26 +262,115 @@ class _Video:
     def __exit__(self, *exc_info: object) -> None:
         self.container.close()
 
+    @property
+    def frame_size(self) -> tuple[int, int]:
+        """(height, width) of the frames, as the stream's header gives it."""
+        return self.stream.codec_context.height, self.stream.codec_context.width
+
     def read(self, indices: np.ndarray, height: int, width: int) -> np.ndarray:
-        """The frames at ``indices`` (repeats allowed), resized to cover height x width: (T, h, w, 3)."""
+        """The frames at ``indices`` (repeats allowed), each resized to height x width: (T, height, width, 3)."""
         return self._guard(lambda: self._read(indices, height, width))
 
     def _read(self, indices: np.ndarray, height: int, width: int) -> np.ndarray:
-        wanted, last = set(indices.tolist()), int(indices.max())
+        wanted = sorted(set(indices.tolist()))
+        kept = None
+        timestamps = self._frame_timestamps() if self._worth_seeking() else None
+        if timestamps is not None:
+            try:
+                kept = self._read_seeking(wanted, height, width, *timestamps)
+            except _SeekMissed:
+                self._reopen()
+        if kept is None:
+            kept = self._read_in_order(wanted, height, width)
+        return np.stack([kept[i] for i in indices.tolist()])
+
+    def _read_in_order(self, wanted: list[int], height: int, width: int) -> dict[int, np.ndarray]:
+        self._use_lowres(height, width)
+        remaining, last = set(wanted), wanted[-1]
         kept: dict[int, np.ndarray] = {}
         index = -1
         for index, frame in enumerate(self.container.decode(self.stream)):
-            if index in wanted:
-                h, w = _cover(frame.height, frame.width, height, width)
-                kept[index] = frame.to_ndarray(width=w, height=h, format="rgb24", interpolation="AREA")
+            if index in remaining:
+                kept[index] = _resized_rgb(frame, height, width)
             if index == last:
                 break
         if index < last:
-            raise DataError(
-                f"Video {self.path} is truncated or corrupt: its header promises {self.num_frames} frames "
-                f"but decoding ends after {index + 1}"
-            )
-        return np.stack([kept[i] for i in indices.tolist()])
+            raise self._truncated(index + 1)
+        return kept
+
+    def _read_seeking(
+        self, wanted: list[int], height: int, width: int, timestamps: list[int], keyframes: list[int]
+    ) -> dict[int, np.ndarray]:
+        """Seek to the keyframe before a target when it lies ahead of the decoder, then decode
+        forward to the target's timestamp; the frames passed on the way are not converted."""
+        self._use_lowres(height, width)
+        index_of = {pts: index for index, pts in enumerate(timestamps)}
+        kept: dict[int, np.ndarray] = {}
+        frames: Iterator[av.VideoFrame] | None = None
+        position = 0  # the index the decoder yields next
+        for target in wanted:
+            keyframe = keyframes[bisect.bisect_right(keyframes, target) - 1]
+            if frames is None or keyframe > position:
+                if keyframe > 0:
+                    self.container.seek(timestamps[keyframe], stream=self.stream, backward=True, any_frame=False)
+                frames = self.container.decode(self.stream)
+            for frame in frames:
+                index = index_of.get(frame.pts)
+                if index is None or index > target:
+                    raise _SeekMissed
+                position = index + 1
+                if index == target:
+                    kept[target] = _resized_rgb(frame, height, width)
+                    break
+            else:
+                raise _SeekMissed  # the file ends before a frame its packets announced
+        return kept
+
+    def _worth_seeking(self) -> bool:
+        """Decoding every frame costs more than reading the packets once (long or large
+        videos), and the container's timestamps follow display order (not AVI's)."""
+        frame_h, frame_w = self.frame_size
+        pixels = self.num_frames * frame_h * frame_w
+        return self.container.format.name in SEEKABLE_CONTAINERS and pixels >= SEEK_MIN_PIXELS
+
+    def _frame_timestamps(self) -> tuple[list[int], list[int]] | None:
+        """The timestamp of every frame in display order, and the indices of the keyframes, read
+        from the packets without decoding them; None when they do not name each frame once."""
+        timestamps, keys = [], []
+        for packet in self.container.demux(self.stream):
+            if packet.size == 0:  # the demuxer's end-of-stream marker
+                continue
+            if packet.pts is None:
+                self._reopen()
+                return None
+            timestamps.append(packet.pts)
+            if packet.is_keyframe:
+                keys.append(packet.pts)
+        self._reopen()  # back to the start: seeking to frame 0 is not exact in every container
+        timestamps.sort()
+        if len(timestamps) != self.num_frames or len(set(timestamps)) != len(timestamps) or not keys:
+            return None
+        index_of = {pts: index for index, pts in enumerate(timestamps)}
+        keyframes = sorted(index_of[pts] for pts in keys)
+        return (timestamps, keyframes) if keyframes[0] == 0 else None
+
+    def _use_lowres(self, height: int, width: int) -> None:
+        """Ask the decoder for 1/2^k frames when its codec can and they still cover height x width."""
+        context = self.stream.codec_context
+        if context.name not in LOWRES_CODECS:
+            return
+        frame_h, frame_w = self.frame_size
+        level = 0
+        while level < MAX_LOWRES and -(-frame_h >> (level + 1)) >= height and -(-frame_w >> (level + 1)) >= width:
+            level += 1
+        if level:
+            context.options = {**context.options, "lowres": str(level)}
+
+    def _truncated(self, decoded: int) -> DataError:
+        return DataError(
+            f"Video {self.path} is truncated or corrupt: its header promises {self.num_frames} frames "
+            f"but decoding ends after {decoded}"
+        )
 
     def _open(self) -> None:
         _refuse_playlists(self.path)
@@ -240,6 +382,11 @@ class _Video:
             raise
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
+
+    def _reopen(self) -> None:
+        # Reopen rather than seek back: seeking to frame 0 is not exact in every container.
+        self.container.close()
+        self._open()
 
     def _check_container(self) -> None:
         kind = self.container.format.name
@@ -259,9 +406,7 @@ class _Video:
 
     def _count_by_decoding(self) -> int:
         count = sum(1 for _ in self.container.decode(self.stream))
-        # Reopen rather than seek back: seeking to frame 0 is not exact in every container.
-        self.container.close()
-        self._open()
+        self._reopen()
         return count
 
     def _guard(self, action: Any) -> Any:
@@ -273,6 +418,11 @@ class _Video:
             raise DataError(f"Cannot decode video {self.path}: its metadata is not valid text") from None
 
 
+def _resized_rgb(frame: av.VideoFrame, height: int, width: int) -> np.ndarray:
+    """(height, width, 3) uint8, scaled straight from the decoder's YUV: no full-size RGB frame."""
+    return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+
+
 def _refuse_playlists(path: Path) -> None:
     """Lists of other files (ffconcat, m3u/HLS, SDP) would make FFmpeg open what they name:
     refuse them by their first bytes, before FFmpeg probes the file."""
@@ -282,34 +432,8 @@ def _refuse_playlists(path: Path) -> None:
         raise DataError(f"File {path} is a playlist or list of files, not a video; give the video files themselves")
 
 
-def _indices(
-    available: int,
-    num_frames: int,
-    sampling: str,
-    stride: int,
-    position: float,
-    view: tuple[int, int] = (0, 1),
-) -> np.ndarray:
-    """Frame indices (num_frames,) into a video of ``available`` frames."""
-    if sampling == "uniform":
-        # Centre of each of num_frames equal segments; views shift within the segment.
-        offset = (view[0] + 0.5) / view[1]
-        return np.floor((np.arange(num_frames) + offset) * available / num_frames).astype(np.int64)
-    span = (num_frames - 1) * stride + 1
-    first = round(position * max(available - span, 0))
-    return np.minimum(first + stride * np.arange(num_frames), available - 1)
-
-
-def _cover(frame_h: int, frame_w: int, height: int, width: int) -> tuple[int, int]:
-    """Size of a frame scaled (keeping its aspect) to the smallest that covers height x width."""
-    scale = max(height / frame_h, width / frame_w)
-    return max(height, round(frame_h * scale)), max(width, round(frame_w * scale))
-
-
-def _crop(frames: np.ndarray, height: int, width: int, row: float, column: float) -> np.ndarray:
-    """(T, h, w, 3) -> (3, T, height, width), the window placed at fractions row, column."""
-    top = round(row * (frames.shape[1] - height))
-    left = round(column * (frames.shape[2] - width))
+def _crop(frames: np.ndarray, top: int, left: int, height: int, width: int) -> np.ndarray:
+    """(T, h, w, 3) -> (3, T, height, width), the window at (top, left)."""
     window = frames[:, top : top + height, left : left + width]
     return np.ascontiguousarray(window.transpose(3, 0, 1, 2))
 
@@ -327,19 +451,3 @@ def _draw(position: Position, generator: torch.Generator | None) -> float:
     if not 0.0 <= position <= 1.0:
         raise ConfigError(f"A crop or start position must be a fraction in [0, 1], got {position}")
     return float(position)
-
-
-def _spread(i: int, n: int) -> float:
-    """Position of item i of n spread from 0 to 1 (the centre when n == 1)."""
-    return 0.5 if n == 1 else i / (n - 1)
-
-
-def _check_request(
-    num_frames: int, size: int | tuple[int, int], sampling: str, stride: int
-) -> tuple[int, int]:
-    if sampling not in SAMPLINGS:
-        raise ConfigError(f"Unknown frame sampling '{sampling}'; choose one of {', '.join(SAMPLINGS)}")
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
-    if num_frames < 1 or stride < 1 or height < 1 or width < 1:
-        raise ConfigError(f"num_frames, stride and size must be positive, got {num_frames}, {stride}, {size}")
-    return height, width

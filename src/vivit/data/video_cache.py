@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 # Bump when the decoder's output for the same settings changes, to invalidate old entries.
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 class DecodeCache:

@@ -6,8 +6,11 @@ graph has fixed T, H and W. ONNX uses the TorchScript-based exporter (`dynamo=Fa
 which lowers `F.scaled_dot_product_attention` to MatMul/Softmax from opset 14 on.
 
 Each exported file describes itself, so a server needs nothing but the file: the class
-names, the input spec and the model config, as JSON strings under the keys of
-`export_metadata` (ONNX `metadata_props`, TorchScript `_extra_files`).
+names, the input spec, the model config and, for a model trained on a video folder, the
+preprocessing that turns a video file into its input (frames, sampling, short-side resize,
+crop, normalisation: `vivit.data.video_preprocessing`) and the views its recipe evaluates,
+as JSON strings under the keys of `export_metadata` (ONNX `metadata_props`, TorchScript
+`_extra_files`).
 """
 
 from __future__ import annotations
@@ -33,9 +36,11 @@ def example_input(model: ViViT, batch_size: int = 1) -> torch.Tensor:
 
 
 def export_metadata(model: ViViT, static_batch: int | None = None) -> dict[str, str]:
-    """Key -> JSON string: `class_names`, `input` (name, shape, dtype, range, layout), `model_config`.
+    """Key -> JSON string: `class_names`, `input` (name, shape, dtype, range, layout), `model_config`,
+    `preprocessing` and `views`.
 
-    The class names are the model's `class_names` (set by `load_model`); null when unknown.
+    The class names are the model's `class_names` and the preprocessing and views its
+    checkpoint's record (set by `load_model`); each null when unknown (volumes have no preprocessing).
     """
     batch: int | str = static_batch if static_batch is not None else BATCH_AXIS
     class_names = getattr(model, "class_names", None)
@@ -47,7 +52,14 @@ def export_metadata(model: ViViT, static_batch: int | None = None) -> dict[str, 
         "layout": "(B, C, T, H, W)",
         "output": {"name": "logits", "shape": [batch, model.config.num_classes]},
     }
-    document = {"class_names": list(class_names) if class_names else None, "input": spec, "model_config": model.config.to_dict()}
+    info = getattr(model, "checkpoint_info", None) or {}
+    document = {
+        "class_names": list(class_names) if class_names else None,
+        "input": spec,
+        "model_config": model.config.to_dict(),
+        "preprocessing": info.get("preprocessing"),
+        "views": info.get("views"),
+    }
     return {key: json.dumps(value) for key, value in document.items()}
 
 

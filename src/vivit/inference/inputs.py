@@ -2,7 +2,9 @@
 folders and video files.
 
 Every input becomes a float tensor (C, T, H, W) in [0, 1] of the model's input size: videos are
-sampled and cropped, scans cropped to a cube, and volumes of another size resized trilinearly.
+sampled, resized and cropped as the model's training clips were (`VideoReading`: the
+checkpoint's preprocessing record), scans cropped to a cube, and volumes of another size
+resized trilinearly. With several views a video becomes (V, C, T, H, W), one clip per view.
 Samples are made one at a time as they are consumed, so a stack of many volumes costs its
 stored pixels, not a float copy of each; a folder of inputs is walked file by file.
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
@@ -19,6 +22,7 @@ import torch
 import torch.nn.functional as F
 
 from vivit.data.arrays import read_npy, read_npz
+from vivit.data.video_preprocessing import VideoPreprocessing
 from vivit.errors import DataError
 from vivit.inference.medical import is_nifti, read_medical
 from vivit.models.config import ViViTConfig
@@ -29,19 +33,41 @@ ARRAY_SUFFIXES = (".npy", ".npz")
 
 class Sample(NamedTuple):
     name: str  # the input as given, with ':key' and '[i]' for a member of a file
-    pixels: torch.Tensor  # (C, T, H, W) float in [0, 1], at the model's input size
+    pixels: torch.Tensor  # (C, T, H, W) float in [0, 1], at the model's input size; (V, C, T, H, W) for V views
     native_size: tuple[int, ...]  # (T, H, W) as read, before any resizing
 
 
-def read_inputs(path: str | Path, config: ViViTConfig) -> list[tuple[str, torch.Tensor]]:
+@dataclass(frozen=True)
+class VideoReading:
+    """How video files become model inputs: the model's preprocessing record and the views."""
+
+    preprocessing: VideoPreprocessing
+    clips: int = 1  # temporal views
+    crops: int = 1  # spatial crops
+
+    @classmethod
+    def of_model(cls, model: torch.nn.Module, clips: int = 1, crops: int = 1) -> VideoReading:
+        """From a loaded checkpoint's `checkpoint_info['preprocessing']`; a checkpoint without
+        one (written before it existed) was trained on uniform clips resized to cover the crop."""
+        info = getattr(model, "checkpoint_info", {}) or {}
+        record = info.get("preprocessing")
+        preprocessing = (VideoPreprocessing.from_dict(record, "the checkpoint's config.json") if record
+                         else VideoPreprocessing.for_input_size(model.config.input_size))
+        return cls(preprocessing, clips, crops)
+
+
+def read_inputs(path: str | Path, config: ViViTConfig, video: VideoReading | None = None) -> list[tuple[str, torch.Tensor]]:
     """(file name, (C, T, H, W) float tensor) for each sample the file holds."""
-    return [(sample.name, sample.pixels) for sample in iter_samples(path, config)]
+    return [(sample.name, sample.pixels) for sample in iter_samples(path, config, video=video)]
 
 
-def iter_samples(path: str | Path, config: ViViTConfig, name: str | None = None) -> Iterator[Sample]:
+def iter_samples(
+    path: str | Path, config: ViViTConfig, name: str | None = None, video: VideoReading | None = None
+) -> Iterator[Sample]:
     """The samples of one input file (or DICOM series folder), made as they are consumed.
 
     `name` labels them (default: the file name); a bad file raises DataError on first use.
+    `video` says how a video file is read (default: one uniform clip at the model's input size).
     """
     path = Path(path)
     name = name or path.name
@@ -60,15 +86,22 @@ def iter_samples(path: str | Path, config: ViViTConfig, name: str | None = None)
         for key, array in _load_npz(path).items():
             yield from _samples(f"{name}:{key}", array, config)
     elif suffix in VIDEO_SUFFIXES:
-        from vivit.data.video import decode_clip  # the decoding stack only when needed
-
-        clip = torch.from_numpy(np.ascontiguousarray(decode_clip(path, config.input_size[0], config.input_size[1:])))
-        yield Sample(name, _to_model(clip, config, name), tuple(clip.shape[1:]))
+        yield _video_sample(path, name, config, video or VideoReading(VideoPreprocessing.for_input_size(config.input_size)))
     else:
         raise DataError(
             f"Input {path} has an unknown type '{suffix}'; give a .npy, .npz, .nii/.nii.gz, a DICOM folder "
             f"or a video ({', '.join(VIDEO_SUFFIXES)})"
         )
+
+
+def _video_sample(path: Path, name: str, config: ViViTConfig, video: VideoReading) -> Sample:
+    from vivit.data.video import decode_preprocessed  # the decoding stack only when needed
+
+    views = torch.from_numpy(decode_preprocessed(path, video.preprocessing, video.clips, video.crops))  # (V, 3, T, H, W)
+    if views.shape[1] != config.in_channels:
+        raise DataError(f"Input {name} has {views.shape[1]} channel(s) but the model takes {config.in_channels}")
+    pixels = torch.stack([_resized(clip, config.input_size) for clip in video.preprocessing.normalise(views)])
+    return Sample(name, pixels[0] if len(pixels) == 1 else pixels, tuple(views.shape[2:]))
 
 
 def is_dicom_series(folder: Path) -> bool:
@@ -161,7 +194,7 @@ class Unreadable(NamedTuple):
     reason: str  # the one-line DataError
 
 
-def samples_of(paths: list[Path], config: ViViTConfig) -> Iterator[Sample | Unreadable]:
+def samples_of(paths: list[Path], config: ViViTConfig, video: VideoReading | None = None) -> Iterator[Sample | Unreadable]:
     """The samples of every input, as given: a file, a DICOM series, or a folder of inputs.
 
     A file named on the command line that cannot be read stops everything (DataError); one
@@ -171,8 +204,8 @@ def samples_of(paths: list[Path], config: ViViTConfig) -> Iterator[Sample | Unre
         if path.is_dir() and not is_dicom_series(path):
             for found in walk_inputs(path):
                 try:
-                    yield from iter_samples(found, config, name=str(found))
+                    yield from iter_samples(found, config, name=str(found), video=video)
                 except DataError as error:
                     yield Unreadable(str(found), str(error))
         else:
-            yield from iter_samples(path, config, name=str(path))
+            yield from iter_samples(path, config, name=str(path), video=video)

@@ -41,6 +41,11 @@ class DataSettings:
     data_dir: str | None = None
     batch_size: int = 32
     eval_batch_size: int = 128
+    # Multi-view evaluation of a video folder (evaluation/views.py): temporal clips spread over
+    # each video x spatial crops along its long side (1 or 3), probabilities averaged. 1 x 1 is
+    # the single clip; volumes have only that.
+    eval_clips: int = 1
+    eval_crops: int = 1
     # Passed to the dataset loader (video folder sampling, synthetic set sizes, ...).
     options: dict[str, Any] = field(default_factory=dict)
 
@@ -146,6 +151,7 @@ RANGES: dict[str, Range] = {
     "data.size": AT_LEAST_ONE,
     "data.batch_size": AT_LEAST_ONE,
     "data.eval_batch_size": AT_LEAST_ONE,
+    "data.eval_clips": AT_LEAST_ONE,
     "optim.lr": POSITIVE,
     "optim.weight_decay": NON_NEGATIVE,
     "optim.betas": UNIT,
@@ -165,11 +171,15 @@ RANGES: dict[str, Range] = {
     "train.threads": AT_LEAST_ONE,
 }
 # Loader options that count things (synthetic sets, video clips).
-OPTION_RANGES: dict[str, Range] = {"num_frames": AT_LEAST_ONE, "num_samples": AT_LEAST_ONE, "stride": AT_LEAST_ONE}
+OPTION_RANGES: dict[str, Range] = {
+    "num_frames": AT_LEAST_ONE, "num_samples": AT_LEAST_ONE, "stride": AT_LEAST_ONE, "short_side": AT_LEAST_ONE,
+}
+SPATIAL_CROPS = (1, 3)  # the centre, or left/centre/right along the long side
 PRECISIONS = ("auto", "32-true", "bf16-mixed", "16-mixed", "bf16-true", "16-true", "64-true")
 ACCELERATORS = ("auto", "cpu", "gpu", "cuda", "mps")
 LOGGERS = ("tensorboard", "mlflow")
-CHOICES: dict[str, tuple[str, ...]] = {
+CHOICES: dict[str, tuple[str | int, ...]] = {
+    "data.eval_crops": SPATIAL_CROPS,
     "optim.optimizer": OPTIMIZERS,
     "optim.schedule": SCHEDULES,
     "train.precision": PRECISIONS,
@@ -305,8 +315,8 @@ def _check(recipe: Recipe) -> None:
     for key, choices in CHOICES.items():
         section, _, name = key.partition(".")
         value = getattr(settings[section], name)
-        if value is not None and value not in choices:
-            raise ConfigError(f"Unknown {key} '{value}'; choose one of: {', '.join(choices)}")
+        if value is not None and (value not in choices or isinstance(value, bool)):
+            raise ConfigError(f"Unknown {key} '{value}'; choose one of: {', '.join(map(str, choices))}")
     for key, allowed in RANGES.items():
         section, _, name = key.partition(".")
         _check_range(key, getattr(settings[section], name), allowed)

@@ -31,7 +31,7 @@ from vivit.training.module import ViViTClassifier
 from vivit.training.preflight import check_batch_fits
 from vivit.training.recipe import Recipe, check_runs_here
 from vivit.training.run_dir import RunDir, dataset_summary, load_bundle
-from vivit.training.run_evaluation import write_final_metrics
+from vivit.training.run_evaluation import check_views, recipe_views, write_final_metrics
 
 PROGRESS = ("lines", "bar")  # one line per epoch (logs, CI, pipes), or a live bar with ETA (a terminal)
 
@@ -76,6 +76,7 @@ def train(
     check_output_folder(run.path, "--out")  # before the data loads: a bad location costs no time
     bundle = load_bundle(recipe)  # before creating anything: a data error leaves no empty run
     _check_selection_is_defined(recipe, bundle)
+    check_views(recipe_views(recipe), bundle, run.name)
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     check_batch_fits(recipe, model_config)  # an impossible batch fails here, not mid-epoch
     with _writing(run):
@@ -243,6 +244,9 @@ def make_trainer(
 ) -> pl.Trainer:
     train = recipe.train
     info = {"class_names": list(bundle.class_names), "dataset": bundle.name, "recipe": recipe.name}
+    if bundle.videos is not None:  # what `vivit predict` and an exported model need to read a file alike
+        info["preprocessing"] = bundle.videos.preprocessing.to_dict()
+        info["views"] = list(recipe_views(recipe))
     bar = TQDMProgressBar(leave=True) if progress == "bar" else None
     callbacks: list[pl.Callback] = [RunRecorder(run, train.select, info, epochs=train.epochs, write=bar and _tqdm_write)]
     if bar is not None:

@@ -5,7 +5,8 @@
     checkpoints/last/         model.safetensors, config.json, trainer_state.ckpt (to resume)
     checkpoints/best/         model.safetensors, config.json (when train.select is a metric)
     metrics.json              val and test metrics of the checkpoint that train.select picks
-    evaluation/<split>.json   every metric of that checkpoint on a split (<split>-tta.json with TTA)
+    evaluation/<split>.json   every metric of that checkpoint on a split (<split>-tta.json with TTA,
+                              <split>-views.json averaged over several clips x crops of each video)
 
 Nothing else opens these files by path. Lightning is not imported here, so that
 evaluating, reporting or predicting from a run does not pay for the training stack.
@@ -94,8 +95,14 @@ class RunDir:
         return self.path / CHECKPOINTS_DIR
 
     def evaluation_path(self, name: str) -> Path:
-        """evaluation/<name>.json, `name` a split, `-tta` appended for TTA figures."""
+        """evaluation/<name>.json, `name` from `evaluation_name`."""
         return self.evaluation_dir / f"{name}.json"
+
+    @staticmethod
+    def evaluation_name(split: str, tta: bool = False, views: bool = False) -> str:
+        """The name of a split's evaluation document: `test`, `test-tta` (flipped views averaged)
+        or `test-views` (temporal clips x spatial crops averaged), each kept apart from the others."""
+        return split + ("-tta" if tta else "") + ("-views" if views else "")
 
     @property
     def tensorboard_dir(self) -> Path:
@@ -270,10 +277,13 @@ def load_bundle(recipe: Recipe) -> DatasetBundle:
 
 
 def dataset_summary(bundle: DatasetBundle) -> dict[str, Any]:
-    return {
+    summary = {
         "name": bundle.name,
         "task": bundle.task,
         "class_names": list(bundle.class_names),
         "input_shape": list(bundle.input_shape),
         "split_sizes": {k: len(v) for k, v in bundle.splits.items()},
     }
+    if bundle.videos is not None:  # how each video file became a clip: resize, crop, frames, normalisation
+        summary["preprocessing"] = bundle.videos.preprocessing.to_dict()
+    return summary
