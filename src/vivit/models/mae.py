@@ -50,15 +50,19 @@ class MAEConfig:
     normalise_targets: bool = True
 
     def __post_init__(self) -> None:
-        check_fields(self, "mae setting ")
-        check_choice("masking", self.masking, MASKINGS)
+        # Named as recipe keys (mae.*), where these settings are usually written.
+        check_fields(self, "mae.")
+        check_choice("mae.masking", self.masking, MASKINGS)
         if not 0.0 <= self.mask_ratio < 1.0:
-            raise ConfigError(f"mask_ratio must be in [0, 1), got {self.mask_ratio}")
+            raise ConfigError(f"mae.mask_ratio must be in [0, 1), got {self.mask_ratio}: a ratio of 1 leaves the encoder nothing to see")
         for name in ("decoder_dim", "decoder_depth", "decoder_heads"):
             if getattr(self, name) < 1:
-                raise ConfigError(f"{name} must be at least 1, got {getattr(self, name)}")
-        if self.decoder_dim % self.decoder_heads:
-            raise ConfigError(f"decoder_dim {self.decoder_dim} is not divisible by decoder_heads {self.decoder_heads}")
+                raise ConfigError(f"mae.{name} must be at least 1, got {getattr(self, name)}")
+        if self.decoder_dim % self.decoder_heads or self.decoder_dim < 6:
+            raise ConfigError(
+                f"mae.decoder_dim {self.decoder_dim} must be a multiple of mae.decoder_heads ({self.decoder_heads}) "
+                f"and at least 6 (its sin/cos positions take a third per axis)"
+            )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vivit.checkpoints import load_model
+from vivit.checkpoints import load_model, read_checkpoint_info
 from vivit.data.augment import AugmentConfig
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
@@ -34,6 +34,11 @@ def evaluate_run(
     A document: checkpoint, epoch, split, class_names, accuracy, auc, loss, top5 (> 5 classes),
     per_class_accuracy, confusion_matrix, and with TTA the flipped axes of each view.
     """
+    if recipe.pretrains:
+        raise ConfigError(
+            f"{run.path} is a pretraining run: its encoder has no classifier to evaluate (its reconstruction losses are "
+            f"in metrics.json and its report); fine-tune it with vivit train --init {run.path}"
+        )
     missing = [split for split in splits if split not in bundle.splits]
     if missing:
         raise ConfigError(f"Dataset {bundle.name} has no '{missing[0]}' split; choose one of: {', '.join(bundle.splits)}")
@@ -60,5 +65,19 @@ def write_final_metrics(run: RunDir, recipe: Recipe, bundle: DatasetBundle) -> d
     first = next(iter(documents.values()), {"checkpoint": selected_checkpoint_name(recipe.train.select), "epoch": None})
     result: dict[str, Any] = {"checkpoint": first["checkpoint"], "epoch": first["epoch"]}
     result.update({split: scalars(document) for split, document in documents.items()})
+    run.write_metrics(result)
+    return result
+
+
+def write_pretraining_metrics(run: RunDir, recipe: Recipe) -> dict[str, Any]:
+    """metrics.json of a pretraining run: the reconstruction losses of the epoch its checkpoint keeps.
+
+    No test split is read: pretraining uses train splits (and val ones, to follow the loss) only.
+    """
+    selected = run.selected_checkpoint(recipe.train.select)
+    kept = read_checkpoint_info(selected.path).get("epoch")
+    row = next((r for r in run.read_history_rows() if r.get("epoch") == kept), {})
+    result: dict[str, Any] = {"checkpoint": selected.name, "epoch": kept}
+    result.update({split: {"loss": row[f"{split}/loss"]} for split in ("train", "val") if f"{split}/loss" in row})
     run.write_metrics(result)
     return result
