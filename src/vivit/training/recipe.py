@@ -21,6 +21,7 @@ import yaml
 from vivit.errors import ConfigError, warn
 from vivit.models import MAEConfig, ViViTConfig, preset_config
 from vivit.models.layers.masking import MASKINGS
+from vivit.models.mae import check_masking_fits
 from vivit.validation import check_fields
 from vivit.yaml_text import load_yaml
 
@@ -341,7 +342,9 @@ def _check(recipe: Recipe) -> None:
             f"the schedule decays from lr down to min_lr, so min_lr must be at most lr"
         )
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
-    recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
+    config = recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
+    if recipe.mae is not None:
+        check_masking_fits(recipe.mae.masking, config.variant)
     AugmentConfig.from_dict(recipe.augment)
 
 
