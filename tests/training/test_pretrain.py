@@ -152,3 +152,18 @@ def test_pretraining_on_a_video_folder_reads_every_video_but_the_held_out_ones(t
 def test_samples_of_different_shapes_cannot_be_joined(tmp_path: Path) -> None:
     with pytest.raises(Exception, match="samples of one shape"):
         load_pretraining_bundle("synthetic-shapes+synthetic-motion", None, None, {"num_samples": 4})
+
+
+@pytest.mark.slow
+def test_the_report_of_a_pretraining_run_shows_masked_input_reconstruction_and_original(pretraining_run: Path) -> None:
+    from PIL import Image
+
+    from vivit.reporting.build import build_report
+
+    index = build_report(pretraining_run)
+    page = index.read_text()
+    assert "Reconstructions" in page and "val split" in page  # no test split: the val volumes
+    gifs = sorted(index.parent.glob("reconstruction-*.gif"))
+    assert len(gifs) == 8
+    with Image.open(gifs[0]) as image:
+        assert image.width == 3 * 112 + 2 * 4  # three 28^3 panels at 4x, white gaps between
