@@ -4,14 +4,15 @@
     python experiments/run.py --seeds 42 --jobs 4                         # every cell's seed 42, four at a time
     python experiments/run.py --dry-run                                   # print the commands, run nothing
 
-Each (cell, seed) is an ordinary run directory runs/experiments/<cell>/seed<S>, trained by `vivit train`:
-a finished one is kept, a stopped one resumed, so the command can be stopped and rerun at any time.
-Then `python experiments/table.py` rewrites the tables of docs/results.md.
+Each (cell, seed) is an ordinary run directory runs/experiments/<cell>/seed<S>, trained by `vivit train` (or
+`vivit pretrain`): a finished one is kept, a stopped one resumed, so the command can be stopped and rerun at any
+time. Then `python experiments/table.py` rewrites the tables of docs/results.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import datetime
 import fcntl
@@ -47,38 +48,40 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Cell:
-    """`vivit train --recipe <recipe> --dataset <dataset> <overrides> --seed S` for each of `seeds`."""
+    """`vivit <command> --recipe <recipe> --dataset <dataset> <overrides> --seed S` for each of `seeds`; the command is
+    train or pretrain, and `{root}` in an override the root of the runs (a fine-tune's train.init={root}/<cell>/seed<S>)."""
 
     name: str
     recipe: str
     dataset: str
     overrides: tuple[str, ...]
     seeds: tuple[int, ...]
+    command: str = "train"
 
 
 def load_grid(path: Path) -> list[Cell]:
     grid = yaml.safe_load(path.read_text())
-    return [Cell(cell["name"], cell["recipe"], cell["dataset"], tuple(cell.get("overrides", ())),
-                 tuple(cell.get("seeds", grid["seeds"]))) for cell in grid["cells"]]
+    return [Cell(**{**cell, "overrides": tuple(cell.get("overrides", ())), "seeds": tuple(cell.get("seeds", grid["seeds"]))})
+            for cell in grid["cells"]]
 
 
-def train_command(cell: Cell, seed: int, run_dir: Path) -> list[str]:
+def train_command(cell: Cell, seed: int, run_dir: Path, root: Path) -> list[str]:
     """Resume a run that has a last checkpoint; start afresh one stopped before its first epoch ended.
     `vivit` finds the data through the VIVIT_DATA_DIR it inherits."""
     if RunDir(run_dir).checkpoint_dir("last").exists():
-        return [*VIVIT, "train", "--resume", str(run_dir)]
-    return [*VIVIT, "train", "--recipe", cell.recipe, "--dataset", cell.dataset, "--seed", str(seed), *cell.overrides,
-            "--out", str(run_dir)]
+        return [*VIVIT, cell.command, "--resume", str(run_dir)]
+    return [*VIVIT, cell.command, "--recipe", cell.recipe, "--dataset", cell.dataset, "--seed", str(seed),
+            *(override.replace("{root}", str(root)) for override in cell.overrides), "--out", str(run_dir)]
 
 
 def add_tta(run: RunDir, env: dict[str, str]) -> None:
     """TTA figures of a run whose recipe trains with flips, kept apart from its single-view figures."""
-    if not any(AugmentConfig.from_dict(run.recipe().augment).flips.values()):
+    recipe = run.recipe()
+    if recipe.pretrains or not any(AugmentConfig.from_dict(recipe.augment).flips.values()):  # pretraining: no classes
         return
     for split in ("val", "test"):
         if run.read_evaluation(f"{split}-tta") is None:
-            command = [*VIVIT, "evaluate", str(run.path), "--split", split, "--tta"]
-            subprocess.run(command, check=True, env=env, stdout=subprocess.DEVNULL)
+            subprocess.run([*VIVIT, "evaluate", str(run.path), "--split", split, "--tta"], check=True, env=env, stdout=subprocess.DEVNULL)
 
 
 def git_sha() -> str:
@@ -102,10 +105,10 @@ def result_row(cell: Cell, seed: int, run: RunDir, threads: int) -> dict[str, An
         "date": finished.date().isoformat(), "epochs": len(history["epoch"]), "selected_epoch": metrics.get("epoch"),
         "minutes": round(float(history["epoch_seconds"].sum()) / 60, 2), "parameters": parameter_count(run),
         "val_loss_lowest": round(float(history["val/loss"][lowest]), 6),
-        "val_loss_lowest_epoch": int(history["epoch"][lowest]), "test_reads": 1,
+        "val_loss_lowest_epoch": int(history["epoch"][lowest]), "test_reads": int("test" in metrics),  # 0: pretraining
     }
     for split in ("val", "test"):
-        row.update({f"{split}_{k}": round(v, 6) for k, v in metrics[split].items() if k in SPLIT_METRICS})
+        row.update({f"{split}_{k}": round(v, 6) for k, v in metrics.get(split, {}).items() if k in SPLIT_METRICS})
         tta = run.read_evaluation(f"{split}-tta")
         if tta is not None:
             row["tta_views"] = len(tta["tta"])
@@ -114,10 +117,8 @@ def result_row(cell: Cell, seed: int, run: RunDir, threads: int) -> dict[str, An
 
 
 def recorded(results: Path) -> set[tuple[str, int]]:
-    if not results.is_file():
-        return set()
-    with open(results, newline="") as handle:
-        return {(row["cell"], int(row["seed"])) for row in csv.DictReader(handle)}
+    rows = csv.DictReader(results.read_text().splitlines()) if results.is_file() else []
+    return {(row["cell"], int(row["seed"])) for row in rows}
 
 
 def append_row(results: Path, row: dict[str, Any]) -> None:
@@ -133,18 +134,16 @@ def append_row(results: Path, row: dict[str, Any]) -> None:
 def train(command: list[str], env: dict[str, str], log: Path | None) -> None:
     """Run `command` here, or into `log`: runs side by side write a log each rather than interleaved here."""
     print("$", shlex.join(command) + (f" > {log}" if log else ""), flush=True)
-    if log is None:
-        subprocess.run(command, check=True, env=env)
-        return
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with open(log, "a") as output:
-        subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT)
+    if log is not None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "a") if log else contextlib.nullcontext() as output:
+        subprocess.run(command, check=True, env=env, stdout=output, stderr=subprocess.STDOUT if log else None)
 
 
 def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:
     """Train or resume one seed unless it is finished, add its TTA figures, append its row; False if it failed."""
     run = RunDir(args.root / cell.name / f"seed{seed}")
-    command = train_command(cell, seed, run.path)
+    command = train_command(cell, seed, run.path, args.root)
     if args.dry_run:
         print(shlex.join(command))
         return True

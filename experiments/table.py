@@ -3,8 +3,8 @@
     python experiments/table.py           # rewrite the generated part of docs/results.md
     python experiments/table.py --print   # print it instead
 
-A cell's figures are those of the newest row of each of its seeds; older rows stay in the CSV.
-The tables and their cells are listed under `tables:` in experiments/grid.yaml.
+A cell's figures are those of the newest row of each of its seeds; older rows stay in the CSV. The tables
+and their cells are listed under `tables:` in experiments/grid.yaml.
 """
 
 from __future__ import annotations
@@ -29,9 +29,7 @@ FIGURES = (
 
 
 def mean_std(mean: float, std: float, count: int, decimals: int) -> str:
-    if count == 0:
-        return "–"
-    return f"{mean:.{decimals}f}" + (f" ± {std:.{decimals}f}" if count > 1 else "")
+    return "–" if count == 0 else f"{mean:.{decimals}f}" + (f" ± {std:.{decimals}f}" if count > 1 else "")
 
 
 def machine(row: pd.Series) -> str:
@@ -46,8 +44,8 @@ def summary(rows: pd.DataFrame) -> pd.DataFrame:
     figures = by_cell[[column for column, _, _ in FIGURES]].agg(["mean", "std", "count"])
     figures.columns = [" ".join(pair) for pair in figures.columns]
     dates = by_cell["date"].agg(lambda d: d.min() if d.min() == d.max() else f"{d.min()} – {d.max()}")
-    return figures.assign(seeds=by_cell["seed"].count(), machine=by_cell["machine"].agg(lambda m: "; ".join(dict.fromkeys(m))),
-                          date=dates)
+    machines = by_cell["machine"].agg(lambda m: "; ".join(dict.fromkeys(m)))
+    return figures.assign(seeds=by_cell["seed"].count(), machine=machines, date=dates)
 
 
 def markdown(rows: pd.DataFrame, tables: list[dict]) -> str:
@@ -70,8 +68,7 @@ def markdown(rows: pd.DataFrame, tables: list[dict]) -> str:
 def replace_generated(page: str, generated: str) -> str:
     if BEGIN not in page or END not in page:
         raise SystemExit(f"the page has no {BEGIN} ... {END} markers to write the tables between")
-    head, rest = page.split(BEGIN, 1)
-    return f"{head}{BEGIN}\n\n{generated}\n{END}{rest.split(END, 1)[1]}"
+    return f"{page.split(BEGIN, 1)[0]}{BEGIN}\n\n{generated}\n{END}{page.split(END, 1)[1]}"
 
 
 def main(argv: list[str] | None = None) -> int:

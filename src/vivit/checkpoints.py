@@ -22,7 +22,7 @@ from safetensors import SafetensorError, safe_open
 from safetensors.torch import load_file, save_file
 
 from vivit.errors import CheckpointError, ConfigError, first_line
-from vivit.models import ViViT, ViViTConfig, build_model
+from vivit.models import MAEConfig, MaskedAutoencoder, ViViT, ViViTConfig, build_model
 
 FORMAT = "vivit-checkpoint/1"
 WEIGHTS = "model.safetensors"
@@ -180,8 +180,10 @@ def weight_shapes(directory: Path) -> dict[str, tuple[int, ...]]:
         raise CheckpointError(f"{weights_path} is corrupt or truncated ({first_line(error)})") from None
 
 
-def check_layout(config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source: Path) -> None:
-    """The model `config` describes has exactly the tensors of `shapes`; nothing is allocated."""
+def check_layout(
+    config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source: Path, build: Callable[[ViViTConfig], torch.nn.Module] = build_model
+) -> None:
+    """The model `build(config)` makes has exactly the tensors of `shapes`; nothing is allocated."""
     layers = config.depth + config.temporal_depth + len(config.stem_channels)
     if layers > len(shapes):  # every layer has tensors: no need to build it to know
         raise CheckpointError(
@@ -189,7 +191,7 @@ def check_layout(config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source
             f"but {WEIGHTS} holds {len(shapes)} tensors"
         )
     with torch.device("meta"):  # shapes without storage
-        skeleton = build_model(config)
+        skeleton = build(config)
     expected = {key: tuple(tensor.shape) for key, tensor in skeleton.state_dict().items()}
     _check_same_tensors(expected, shapes, source)
 
@@ -232,6 +234,11 @@ def load_model(path: str | os.PathLike) -> ViViT:
     """
     directory = resolve_checkpoint(path)
     info = read_checkpoint_info(directory)
+    if is_pretraining_checkpoint(info):
+        raise CheckpointError(
+            f"{directory} is a masked-autoencoder pretraining checkpoint: an encoder with no classifier. "
+            f"Fine-tune it first (vivit train --init {path}), or read it with vivit.checkpoints.load_mae"
+        )
     config = checkpoint_config(directory, info)
     # The config is checked against the weights' header before any memory is allocated:
     # a config.json claiming a huge model cannot make us build it.
@@ -240,4 +247,38 @@ def load_model(path: str | os.PathLike) -> ViViT:
     load_state_into(model, load_weights(directory), directory)
     model.checkpoint_info = info  # type: ignore[attr-defined]
     model.class_names = checkpoint_class_names(directory, info)  # type: ignore[attr-defined]
+    return model.eval()
+
+
+def is_pretraining_checkpoint(info: dict[str, Any]) -> bool:
+    """Whether a checkpoint's config.json is a `vivit pretrain` run's (it records its `mae` settings)."""
+    return isinstance(info.get("mae"), dict)
+
+
+def mae_config(directory: Path, info: dict[str, Any]) -> MAEConfig:
+    try:
+        return MAEConfig.from_dict(info["mae"])
+    except ConfigError as error:
+        raise CheckpointError(f"{directory / CONFIG} describes no valid pretraining: {error}") from None
+
+
+def load_mae(path: str | os.PathLike) -> MaskedAutoencoder:
+    """The masked autoencoder a `vivit pretrain` run saved at `path` (run or checkpoint directory), in eval mode.
+
+    Checked as `load_model` checks a classifier: the layout of config.json against the weights'
+    header on the meta device, then a strict load.
+    """
+    directory = resolve_checkpoint(path)
+    info = read_checkpoint_info(directory)
+    if not is_pretraining_checkpoint(info):
+        raise CheckpointError(f"{directory} is not a pretraining checkpoint (its {CONFIG} has no 'mae' settings); load it with load_model")
+    config, settings = checkpoint_config(directory, info), mae_config(directory, info)
+
+    def build(vivit: ViViTConfig) -> MaskedAutoencoder:
+        return MaskedAutoencoder(build_model(vivit), settings)
+
+    check_layout(config, weight_shapes(directory), directory, build)
+    model = build(config)
+    load_state_into(model, load_weights(directory), directory)
+    model.checkpoint_info = info  # type: ignore[attr-defined]
     return model.eval()

@@ -20,7 +20,7 @@ import pytest
 from tests.conftest import SHARED_DATA
 from tests.journeys.documents import REPO_ROOT, Command, commands, commands_outside_shell_blocks, journey_documents
 from tests.journeys.journey import JourneyFailed, summary, walk
-from tests.journeys.shrink import SHORT_TRAINING, TINY_MODEL, shrunk
+from tests.journeys.shrink import SHORT_TRAINING, TINY_DECODER, TINY_MODEL, shrunk
 from tests.journeys.skips import FRESH_MACHINE, SKIP_RULES, TEST_SUITE, skip_rule_for
 from tests.journeys.workspace import Workspace
 
@@ -116,6 +116,7 @@ def test_a_vivit_command_in_a_text_block_is_reported(tmp_path: Path) -> None:
 def test_trainings_and_sweeps_are_shrunk_by_appended_overrides_only() -> None:
     assert shrunk(["train", "--epochs", "60", "epochs=10"]) == ["train", "--epochs", "60", "epochs=10", *SHORT_TRAINING, *TINY_MODEL]
     assert shrunk(["sweep", "--trials", "20"])[:5] == ["sweep", "--trials", "20", "--trials", "2"]
+    assert shrunk(["pretrain", "--out", "runs/mae"]) == ["pretrain", "--out", "runs/mae", *SHORT_TRAINING, *TINY_MODEL, *TINY_DECODER]
     assert shrunk(["train", "--resume", "runs/a"]) == ["train", "--resume", "runs/a"]
     assert shrunk(["train", "--resume", "runs/a", "--epochs", "150"])[-2:] == ["--epochs", "2"]
     assert shrunk(["report", "runs/a"]) == ["report", "runs/a"]

@@ -17,12 +17,12 @@ from vivit.errors import Stopped, VivitError
 def build_parser() -> argparse.ArgumentParser:
     # Subcommand modules are imported here, not at module level, so `vivit --help`
     # stays fast and one broken subcommand cannot hide the others' errors.
-    from vivit.cli import datasets, evaluate, export, models, predict, report, sweep, train
+    from vivit.cli import datasets, evaluate, export, models, predict, pretrain, report, sweep, train
 
     parser = argparse.ArgumentParser(prog="vivit", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"vivit {vivit.__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module in (train, evaluate, predict, report, sweep, export, datasets, models):
+    for module in (train, pretrain, evaluate, predict, report, sweep, export, datasets, models):
         module.register(subparsers)
     return parser
 

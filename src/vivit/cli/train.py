@@ -32,24 +32,27 @@ TRAINING_FLAGS = (
     TrainingFlag("num_nodes", "train.num_nodes", int),
     TrainingFlag("data_dir", "data.data_dir", help="folder of dataset files (default $VIVIT_DATA_DIR, else a user cache)"),
     TrainingFlag("init", "train.init",
-                 help="start from pretrained weights: an HF ViViT directory or an image ViT (timm/HF) file"),
+                 help="start from pretrained weights: a `vivit pretrain` run (or its checkpoint), an HF ViViT "
+                      "directory or an image ViT (timm/HF) file"),
 )
 FLAG_KEYS = {flag.name: flag.key for flag in TRAINING_FLAGS}
 
 
-def add_training_arguments(parser: argparse.ArgumentParser) -> None:
-    """--recipe and every shorthand flag for a recipe key: `vivit train`'s, shared by `vivit sweep`."""
-    parser.add_argument("--recipe", default="keras-seed", help="shipped recipe name or YAML path (default keras-seed)")
-    for flag in TRAINING_FLAGS:
+def add_training_arguments(
+    parser: argparse.ArgumentParser, default_recipe: str = "keras-seed", flags: tuple[TrainingFlag, ...] = TRAINING_FLAGS
+) -> None:
+    """--recipe and every shorthand flag for a recipe key: `vivit train`'s, shared by `vivit sweep` and `vivit pretrain`."""
+    parser.add_argument("--recipe", default=default_recipe, help=f"shipped recipe name or YAML path (default {default_recipe})")
+    for flag in flags:
         described = f"{flag.help}; sets {flag.key}" if flag.help else f"sets {flag.key}"
         parser.add_argument("--" + flag.name.replace("_", "-"), type=flag.value_type, help=described)
 
 
-def _check_resume_arguments(args: argparse.Namespace) -> None:
+def _check_resume_arguments(args: argparse.Namespace, default_recipe: str = "keras-seed") -> None:
     from vivit.errors import ConfigError
 
     changed = [item for item in overrides_from(args) if item.partition("=")[0] not in RESUME_KEYS]
-    if args.recipe != "keras-seed":
+    if args.recipe != default_recipe:
         changed.insert(0, f"--recipe {args.recipe}")
     if args.out is not None:
         changed.insert(0, f"--out {args.out}")
@@ -62,7 +65,7 @@ def _check_resume_arguments(args: argparse.Namespace) -> None:
 
 def overrides_from(args: argparse.Namespace) -> list[str]:
     """The recipe overrides of parsed arguments: the shorthand flags given, then `key=value` ones."""
-    flags = [f"{flag.key}={getattr(args, flag.name)}" for flag in TRAINING_FLAGS if getattr(args, flag.name) is not None]
+    flags = [f"{flag.key}={getattr(args, flag.name)}" for flag in TRAINING_FLAGS if getattr(args, flag.name, None) is not None]
     return flags + list(args.overrides)
 
 
@@ -82,12 +85,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(func=run)
 
 
+def _check_kind(pretrains: bool, pretraining: bool, what: str, argument: str) -> None:
+    """`vivit train` trains classifiers, `vivit pretrain` masked autoencoders: each names the other for the other's runs."""
+    from vivit.errors import ConfigError
+
+    if pretrains and not pretraining:
+        raise ConfigError(f"{what} masked-autoencoder pretraining (it has a mae section); run it with vivit pretrain {argument}")
+    if pretraining and not pretrains:
+        raise ConfigError(f"{what} supervised training (it has no mae section); run it with vivit train {argument}, "
+                          f"or pretrain with the vivit-mae-pretrain recipe")
+
+
 # What `--resume` may change: where the data is and how long to train; anything else would make
 # the resumed run another experiment than the one its checkpoints belong to.
 RESUME_KEYS = ("data.data_dir", "train.epochs")
 
 
-def run(args: argparse.Namespace) -> int:
+def run(args: argparse.Namespace, pretraining: bool = False) -> int:
+    """`vivit train` (or, with `pretraining`, `vivit pretrain`): a new run, or a resumed one of its kind."""
     from vivit.cli.evaluate import print_metrics
     from vivit.training.recipe import load_recipe
     from vivit.training.run import is_first_rank, resume, train
@@ -95,10 +110,13 @@ def run(args: argparse.Namespace) -> int:
 
     progress = args.progress if args.progress != "auto" else ("bar" if sys.stdout.isatty() else "lines")
     if args.resume is not None:
-        _check_resume_arguments(args)
+        _check_resume_arguments(args, "vivit-mae-pretrain" if pretraining else "keras-seed")
+        _check_kind(RunDir(args.resume).recipe(args.data_dir).pretrains, pretraining, f"{args.resume} is", f"--resume {args.resume}")
         run_dir = resume(args.resume, data_dir=args.data_dir, epochs=args.epochs, progress=progress)
     else:
-        run_dir = train(load_recipe(args.recipe, overrides_from(args)), args.out, progress=progress)
+        recipe = load_recipe(args.recipe, overrides_from(args))
+        _check_kind(recipe.pretrains, pretraining, f"recipe {args.recipe} is", f"--recipe {args.recipe}")
+        run_dir = train(recipe, args.out, progress=progress)
     if not is_first_rank():  # the other ranks of a DDP run: rank 0 reports it
         return 0
     print(f"run directory: {run_dir}")

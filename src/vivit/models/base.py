@@ -58,6 +58,12 @@ class ViViT(nn.Module, metaclass=ABCMeta):
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
         """(B, nt, ns, D) tokens with positions -> (B, D) pooled representation."""
 
+    @abstractmethod
+    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, nt, ns, D) tokens with positions -> (B, nt, ns, D) one output per token, for a
+        decoder (models/mae.py). Any ns works: a masked autoencoder passes the visible part of
+        each frame. The same layers as `encode`, before pooling."""
+
     def check_input(self, video: torch.Tensor) -> None:
         if video.ndim != 5 or video.shape[1] != self.config.in_channels:
             raise ConfigError(
@@ -110,10 +116,13 @@ class TokenGridViViT(ViViT):
     norm: nn.LayerNorm
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
+        return self.encode_tokens(tokens).mean(dim=(1, 2))
+
+    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
         x = tokens  # (B, nt, ns, D)
         for block in self.blocks:
             x = block(x)
-        return self.norm(x).mean(dim=(1, 2))
+        return self.norm(x)
 
 
 def class_token(dim: int) -> nn.Parameter:

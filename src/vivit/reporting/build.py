@@ -26,11 +26,11 @@ from vivit.models import ViViT
 from vivit.output_locations import check_output_folder
 from vivit.reporting import gifs, plots
 from vivit.reporting.attention_maps import token_attention, tokens_to_voxels
-from vivit.reporting.html import ClassRow, Page, Picture, SampleCard, render
+from vivit.reporting.html import ClassRow, Page, Picture, SampleCard, render, render_pretraining
 from vivit.reporting.metrics import confusion_matrix, one_vs_rest_roc, per_class_scores
 from vivit.reporting.predictions import SplitPredictions, pick_samples, predict_split
 from vivit.training.recipe import Recipe
-from vivit.training.run_dir import RunDir, load_bundle
+from vivit.training.run_dir import RunDir, SelectedCheckpoint, load_bundle
 
 REPORT_DIR = "report"
 ATTENTION_SAMPLES = 4
@@ -57,6 +57,8 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
     recipe = run.recipe(data_dir=settings.data_dir)
     check_output_folder(run_dir / REPORT_DIR, "the report folder")  # before the model runs
     selected = run.selected_checkpoint(recipe.train.select)
+    if recipe.pretrains:
+        return build_pretraining_report(run, recipe, selected, settings)
     choice = selected.name
     model = load_model(selected.path)
     bundle = load_bundle(recipe)
@@ -89,6 +91,20 @@ def build_report(run_dir: Path, settings: ReportSettings = ReportSettings()) -> 
             attention_note=attention_note(model, tuple(split.images.shape[2:])),
         )
         (out / "index.html").write_text(render(page), encoding="utf-8")
+    return report_dir / "index.html"
+
+
+def build_pretraining_report(run: RunDir, recipe: Recipe, selected: SelectedCheckpoint, settings: ReportSettings) -> Path:
+    """A pretraining run's page: reconstructions and curves. Its data has no test split; the
+    reconstructions come from `settings.split` if it has one, else val, else train."""
+    from vivit.reporting.reconstructions import pretraining_page
+
+    bundle = load_bundle(recipe)
+    name = next(n for n in (settings.split, "val", "train") if n in bundle.splits)
+    report_dir = run.path / REPORT_DIR
+    with staged_report(report_dir) as out:
+        page = pretraining_page(out, run, recipe, selected, name, bundle.splits[name], settings.samples, training_curves(run, out))
+        (out / "index.html").write_text(render_pretraining(page), encoding="utf-8")
     return report_dir / "index.html"
 
 

@@ -83,6 +83,28 @@ class Page:
     attention_note: str
 
 
+@dataclass(frozen=True)
+class PretrainingPage:
+    """The report of a `vivit pretrain` run: no classes, reconstructions instead."""
+
+    title: str
+    subtitle: str
+    facts: list[tuple[str, str]]
+    metrics: dict[str, dict[str, float]]  # split -> {"loss": reconstruction loss}
+    recipe_text: str
+    curves: Picture | None
+    reconstructions: list[SampleCard]
+    reconstructions_note: str
+
+
+def render_pretraining(page: PretrainingPage) -> str:
+    return document(page.title, [
+        header(page),
+        section("Reconstructions", page.reconstructions_note, sample_grid(page.reconstructions), "reconstructions"),
+        section("Training curves", "" if page.curves else "No history.csv in this run.", picture(page.curves), "curves"),
+    ])
+
+
 def render(page: Page) -> str:
     sections = [
         header(page),
@@ -92,16 +114,20 @@ def render(page: Page) -> str:
         section("ROC curves", "", picture(page.roc), "roc"),
         section("Attention maps", page.attention_note, sample_grid(page.attention), "attention"),
     ]
+    return document(page.title, sections)
+
+
+def document(title: str, sections: list[str]) -> str:
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{escape(page.title)}</title>\n"
+        f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>{escape(title)}</title>\n"
         # An empty icon: without one the browser asks for /favicon.ico and logs a failure.
         "<link rel=\"icon\" href=\"data:,\">\n"
         f"<style>{STYLE}</style>\n</head>\n<body>\n" + "\n".join(sections) + "\n</body>\n</html>\n"
     )
 
 
-def header(page: Page) -> str:
+def header(page: Page | PretrainingPage) -> str:
     facts = "".join(f"<dt>{escape(k)}</dt><dd>{escape(v)}</dd>" for k, v in page.facts)
     return (
         f"<header><h1>{escape(page.title)}</h1><p class=\"subtitle\">{escape(page.subtitle)}</p>"

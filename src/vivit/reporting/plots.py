@@ -55,7 +55,7 @@ def plot_training_curves(history: dict[str, np.ndarray], path: Path) -> Path:
         ax.set_xlabel("epoch")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
-        if len(series) > 1:
+        if len(series) > 1 and ax.get_legend_handles_labels()[0]:  # a pretraining run has no accuracy curves
             ax.legend(fontsize="small")
     axes[-1].ticklabel_format(axis="y", style="sci", scilimits=(-3, 3))
     return save(figure, path)

@@ -91,22 +91,27 @@ class ViViTClassifier(pl.LightningModule):
         self.log_dict({f"val/{k}": v for k, v in scalars(self.last_val).items() if v is not None}, prog_bar=True)
 
     def configure_optimizers(self) -> dict[str, Any]:
-        optim = self.recipe.optim
-        cls = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
-        # fused: one kernel for all parameters instead of a dozen small ops per tensor;
-        # the same update rule, deterministic on CPU (benchmarks/throughput.py measures it).
-        optimizer = cls(self.parameters_for_decay(), lr=optim.lr, betas=tuple(optim.betas), fused=True)
-        schedule = lr_multiplier(optim, self.steps_per_epoch, self.recipe.train.epochs)
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
-        return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+        return optimizer_and_schedule(self.recipe, self.model, self.steps_per_epoch)
 
-    def parameters_for_decay(self) -> list[dict[str, Any]]:
-        """Weight decay on matrices and kernels only, not on biases, norms, tokens or positions."""
-        decay, no_decay = [], []
-        for name, parameter in self.model.named_parameters():
-            if not parameter.requires_grad:  # frozen for fine-tuning (train.freeze_spatial)
-                continue
-            is_matrix = parameter.ndim >= 2 and "pos_embedding" not in name and "cls" not in name
-            (decay if is_matrix else no_decay).append(parameter)
-        weight_decay = self.recipe.optim.weight_decay
-        return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]
+
+def optimizer_and_schedule(recipe: Recipe, model: torch.nn.Module, steps_per_epoch: int) -> dict[str, Any]:
+    """The recipe's optimiser over `model`'s trainable parameters, its schedule stepped per batch."""
+    optim = recipe.optim
+    cls = torch.optim.AdamW if optim.optimizer == "adamw" else torch.optim.Adam
+    # fused: one kernel for all parameters instead of a dozen small ops per tensor;
+    # the same update rule, deterministic on CPU (benchmarks/throughput.py measures it).
+    optimizer = cls(parameters_for_decay(model, optim.weight_decay), lr=optim.lr, betas=tuple(optim.betas), fused=True)
+    schedule = lr_multiplier(optim, steps_per_epoch, recipe.train.epochs)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
+    return {"optimizer": optimizer, "lr_scheduler": {"scheduler": scheduler, "interval": "step"}}
+
+
+def parameters_for_decay(model: torch.nn.Module, weight_decay: float) -> list[dict[str, Any]]:
+    """Weight decay on matrices and kernels only, not on biases, norms, tokens or positions."""
+    decay, no_decay = [], []
+    for name, parameter in model.named_parameters():
+        if not parameter.requires_grad:  # frozen for fine-tuning (train.freeze_spatial)
+            continue
+        is_matrix = parameter.ndim >= 2 and "pos_embedding" not in name and "cls" not in name and "mask_token" not in name
+        (decay if is_matrix else no_decay).append(parameter)
+    return [{"params": decay, "weight_decay": weight_decay}, {"params": no_decay, "weight_decay": 0.0}]

@@ -1,6 +1,7 @@
 """Recipes: one YAML file that describes a training run completely.
 
-A recipe has five sections (data, model, optim, train, augment). Shipped recipes live
+A recipe has five sections (data, model, optim, train, augment), and a pretraining recipe
+(`vivit pretrain`) a sixth, `mae` (masking and decoder, `vivit.models.MAEConfig`). Shipped recipes live
 in `vivit/training/recipes/`; any path to a YAML file works too. Every key can be
 overridden as `section.key=value` (or `key=value` when the name is unambiguous), and a
 run directory keeps the fully resolved recipe as `config.yaml`.
@@ -18,7 +19,9 @@ from typing import Any
 import yaml
 
 from vivit.errors import ConfigError, warn
-from vivit.models import ViViTConfig, preset_config
+from vivit.models import MAEConfig, ViViTConfig, preset_config
+from vivit.models.layers.masking import MASKINGS
+from vivit.models.mae import check_masking_fits
 from vivit.validation import check_fields
 from vivit.yaml_text import load_yaml
 
@@ -169,6 +172,11 @@ RANGES: dict[str, Range] = {
     "train.num_nodes": AT_LEAST_ONE,
     "train.limit_train_batches": AT_LEAST_ONE,
     "train.threads": AT_LEAST_ONE,
+    # Pretraining (`mae:` section): a ratio of 1 would leave the encoder nothing to see.
+    "mae.mask_ratio": UNIT,
+    "mae.decoder_dim": AT_LEAST_ONE,
+    "mae.decoder_depth": AT_LEAST_ONE,
+    "mae.decoder_heads": AT_LEAST_ONE,
 }
 # Loader options that count things (synthetic sets, video clips).
 OPTION_RANGES: dict[str, Range] = {
@@ -187,6 +195,7 @@ CHOICES: dict[str, tuple[str | int, ...]] = {
     "train.select": ("last", *SELECTABLE_METRICS),
     "train.kernel_init": ("inflate", "central"),
     "train.logger": LOGGERS,  # or null for none
+    "mae.masking": MASKINGS,
 }
 
 
@@ -207,9 +216,18 @@ class Recipe:
     # AugmentConfig fields; empty means no augmentation.
     augment: dict[str, Any]
     description: str = ""
+    # Masked-autoencoder pretraining (`vivit pretrain`); None for a supervised recipe.
+    mae: MAEConfig | None = None
+
+    @property
+    def pretrains(self) -> bool:
+        return self.mae is not None
 
     def to_dict(self) -> dict[str, Any]:
-        return _plain(dataclasses.asdict(self))
+        data = _plain(dataclasses.asdict(self))
+        if self.mae is None:  # a supervised run's config.yaml has no pretraining section
+            del data["mae"]
+        return data
 
     def resolved_precision(self) -> str:
         """`train.precision`, with "auto" made concrete for the accelerator this run will use."""
@@ -285,7 +303,7 @@ def _section(cls: type, values: Any, section: str) -> Any:
 
 def build_recipe(data: dict[str, Any]) -> Recipe:
     """Validate a recipe dict and return the Recipe; unknown keys and names raise ConfigError."""
-    known_top = {"name", "description", "model", "augment", *SECTIONS}
+    known_top = {"name", "description", "model", "augment", "mae", *SECTIONS}
     unknown = sorted(map(str, set(data) - known_top))
     if unknown:
         raise ConfigError(f"Unknown recipe section '{unknown[0]}'; valid: {', '.join(sorted(known_top))}")
@@ -297,6 +315,7 @@ def build_recipe(data: dict[str, Any]) -> Recipe:
         train=_section(TrainSettings, data.get("train", {}), "train"),
         model=_mapping(data.get("model") or {"preset": "keras-seed"}, "model"),
         augment=_mapping(data.get("augment") or {}, "augment"),
+        mae=_section(MAEConfig, data["mae"] or {}, "mae") if "mae" in data else None,
     )
     _check(recipe)
     return recipe
@@ -311,14 +330,18 @@ def _mapping(values: Any, section: str) -> dict[str, Any]:
 def _check(recipe: Recipe) -> None:
     from vivit.data.augment import AugmentConfig  # validates augment keys
 
-    settings = {"data": recipe.data, "optim": recipe.optim, "train": recipe.train}
+    settings = {"data": recipe.data, "optim": recipe.optim, "train": recipe.train, "mae": recipe.mae}
     for key, choices in CHOICES.items():
         section, _, name = key.partition(".")
+        if settings[section] is None:  # no mae section: a supervised recipe
+            continue
         value = getattr(settings[section], name)
         if value is not None and (value not in choices or isinstance(value, bool)):
             raise ConfigError(f"Unknown {key} '{value}'; choose one of: {', '.join(map(str, choices))}")
     for key, allowed in RANGES.items():
         section, _, name = key.partition(".")
+        if settings[section] is None:
+            continue
         _check_range(key, getattr(settings[section], name), allowed)
     for name, allowed in OPTION_RANGES.items():
         if name in recipe.data.options:
@@ -329,7 +352,9 @@ def _check(recipe: Recipe) -> None:
             f"the schedule decays from lr down to min_lr, so min_lr must be at most lr"
         )
     # Builds the model config once (with placeholder data sizes) so a bad model key fails now.
-    recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
+    config = recipe.model_config(num_classes=2, input_shape=(1, *preset_config(recipe.model.get("preset", "keras-seed")).input_size))
+    if recipe.mae is not None:
+        check_masking_fits(recipe.mae.masking, config.variant)
     AugmentConfig.from_dict(recipe.augment)
 
 
@@ -371,6 +396,8 @@ def _bare_keys() -> dict[str, str]:
             owners.setdefault(f.name, []).append(f"{section}.{f.name}")
     for f in fields(ViViTConfig):
         owners.setdefault(f.name, []).append(f"model.{f.name}")
+    for f in fields(MAEConfig):
+        owners.setdefault(f.name, []).append(f"mae.{f.name}")
     owners.setdefault("preset", []).append("model.preset")
     return {name: dotted[0] for name, dotted in owners.items() if len(dotted) == 1}
 
@@ -405,8 +432,8 @@ def apply_overrides(data: dict[str, Any], overrides: list[str]) -> dict[str, Any
         if dotted is None:
             raise ConfigError(f"Unknown or ambiguous key '{key}'; write it as section.key, e.g. optim.lr or model.depth")
         section, _, name = dotted.partition(".")
-        if section not in (*SECTIONS, "model", "augment"):
-            raise ConfigError(f"Unknown recipe section '{section}' in '{item}'; valid: data, model, optim, train, augment")
+        if section not in (*SECTIONS, "model", "augment", "mae"):
+            raise ConfigError(f"Unknown recipe section '{section}' in '{item}'; valid: data, model, optim, train, augment, mae")
         try:
             value = parse_value(text)
         except (yaml.YAMLError, ValueError) as error:

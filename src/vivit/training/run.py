@@ -28,10 +28,11 @@ from vivit.training.callbacks import TRAINER_STATE, RunRecorder
 from vivit.training.datamodule import ViViTDataModule
 from vivit.training.interrupts import Interrupted, interruptible
 from vivit.training.module import ViViTClassifier
+from vivit.training.pretrain_module import MaskedAutoencoderPretraining
 from vivit.training.preflight import check_batch_fits
 from vivit.training.recipe import Recipe, check_runs_here
 from vivit.training.run_dir import RunDir, dataset_summary, load_bundle
-from vivit.training.run_evaluation import check_views, recipe_views, write_final_metrics
+from vivit.training.run_evaluation import check_views, recipe_views, write_final_metrics, write_pretraining_metrics
 
 PROGRESS = ("lines", "bar")  # one line per epoch (logs, CI, pipes), or a live bar with ETA (a terminal)
 
@@ -103,8 +104,15 @@ def with_absolute_paths(recipe: Recipe) -> Recipe:
 
 
 def _check_selection_is_defined(recipe: Recipe, bundle: DatasetBundle) -> None:
-    """AUC ranks one class against the others: a validation split of one class has none to select by."""
+    """AUC ranks one class against the others: a validation split of one class has none to select by.
+    Pretraining has a loss and no classes: it keeps the last epoch, or the lowest val reconstruction loss."""
     val = bundle.splits.get("val")
+    if recipe.pretrains and (recipe.train.select not in ("last", "val/loss") or (recipe.train.select == "val/loss" and val is None)):
+        raise ConfigError(
+            f"train.select={recipe.train.select} cannot choose a pretraining checkpoint of {bundle.name}: it has no "
+            f"classes{'' if val is not None else ' and no val split'}; use train.select=last"
+            + (" or val/loss (the lowest val reconstruction loss)" if val is not None else "")
+        )
     if recipe.train.select == "val/auc" and val is not None and val.labels.unique().numel() < 2:
         raise ConfigError(
             f"train.select=val/auc, but the val split of {bundle.name} holds a single class, where AUC is "
@@ -168,7 +176,8 @@ def _fit(
     model_config = recipe.model_config(bundle.num_classes, bundle.input_shape)
     datamodule = ViViTDataModule(bundle, recipe.data, recipe.train.seed)
     steps_per_epoch = -(-len(bundle.splits["train"]) // (recipe.data.batch_size * recipe.train.devices * recipe.train.num_nodes))
-    module = ViViTClassifier(recipe, model_config, bundle, steps_per_epoch)
+    module_class = MaskedAutoencoderPretraining if recipe.pretrains else ViViTClassifier
+    module = module_class(recipe, model_config, bundle, steps_per_epoch)
     if recipe.train.compile:
         module.model.compile()
     # One line per epoch is ours to print; Lightning's banners and tips only add noise.
@@ -180,7 +189,7 @@ def _fit(
         with interruptible():
             _run_fit(trainer, module, datamodule, resume_from)
             if trainer.is_global_zero:
-                write_final_metrics(run, recipe, bundle)
+                (write_pretraining_metrics(run, recipe) if recipe.pretrains else write_final_metrics(run, recipe, bundle))
     except Interrupted as stop:
         raise Stopped(stop.signum, _stopped_message(run, stop.signum)) from None
     return run.path
@@ -196,7 +205,7 @@ def _stopped_message(run: RunDir, signum: int) -> str:
     return f"{where}\nresume with: vivit train --resume {run.path}"
 
 
-def _run_fit(trainer: pl.Trainer, module: ViViTClassifier, datamodule: ViViTDataModule, resume_from: Path | None) -> None:
+def _run_fit(trainer: pl.Trainer, module: pl.LightningModule, datamodule: ViViTDataModule, resume_from: Path | None) -> None:
     with warnings.catch_warnings():
         # Our loaders are plain iterables with no workers by design.
         warnings.filterwarnings("ignore", ".*does not have many workers.*")
@@ -247,6 +256,8 @@ def make_trainer(
     if bundle.videos is not None:  # what `vivit predict` and an exported model need to read a file alike
         info["preprocessing"] = bundle.videos.preprocessing.to_dict()
         info["views"] = list(recipe_views(recipe))
+    if recipe.mae is not None:  # a pretraining checkpoint: its decoder's settings, for `load_mae` and `--init`
+        info["mae"] = recipe.mae.to_dict()
     bar = TQDMProgressBar(leave=True) if progress == "bar" else None
     callbacks: list[pl.Callback] = [RunRecorder(run, train.select, info, epochs=train.epochs, write=bar and _tqdm_write)]
     if bar is not None:
@@ -262,6 +273,7 @@ def make_trainer(
     return pl.Trainer(
         max_epochs=train.epochs,
         limit_train_batches=train.limit_train_batches,
+        limit_val_batches=None if "val" in bundle.splits else 0,  # a video folder pretrains without one
         accelerator=train.accelerator,
         devices=train.devices,
         num_nodes=train.num_nodes,

@@ -271,7 +271,12 @@ def write_json(path: Path, data: dict[str, Any], what: str = "") -> None:
 
 
 def load_bundle(recipe: Recipe) -> DatasetBundle:
+    """The recipe's dataset; for a pretraining recipe its unlabelled union (training/pretrain_data.py)."""
     data = recipe.data
+    if recipe.pretrains:
+        from vivit.training.pretrain_data import load_pretraining_bundle
+
+        return load_pretraining_bundle(data.dataset, data.size, data.data_dir, data.options)
     size, options = sample_size(data.dataset, data.size, data.options)
     return load_dataset(data.dataset, size=size, data_dir=data.data_dir, **options)
 

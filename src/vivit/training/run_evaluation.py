@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from vivit.checkpoints import load_model
+from vivit.checkpoints import load_model, read_checkpoint_info
 from vivit.data.augment import AugmentConfig
 from vivit.data.types import DatasetBundle
 from vivit.errors import ConfigError
@@ -39,6 +39,11 @@ def evaluate_run(
     A document: checkpoint, epoch, split, class_names, accuracy, auc, loss, top5 (> 5 classes),
     per_class_accuracy, confusion_matrix, and with TTA the flipped axes of each view.
     """
+    if recipe.pretrains:
+        raise ConfigError(
+            f"{run.path} is a pretraining run: its encoder has no classifier to evaluate (its reconstruction losses are "
+            f"in metrics.json and its report); fine-tune it with vivit train --init {run.path}"
+        )
     _check_splits(bundle, splits)
     model, header = _selected_model(run, recipe, checkpoint)
     if tta:
@@ -125,3 +130,17 @@ def _selected_model(run: RunDir, recipe: Recipe, checkpoint: str | None) -> tupl
     selected = run.selected_checkpoint(recipe.train.select, checkpoint)
     model = load_model(selected.path)
     return model, {"checkpoint": selected.name, "epoch": model.checkpoint_info.get("epoch")}
+
+
+def write_pretraining_metrics(run: RunDir, recipe: Recipe) -> dict[str, Any]:
+    """metrics.json of a pretraining run: the reconstruction losses of the epoch its checkpoint keeps.
+
+    No test split is read: pretraining uses train splits (and val ones, to follow the loss) only.
+    """
+    selected = run.selected_checkpoint(recipe.train.select)
+    kept = read_checkpoint_info(selected.path).get("epoch")
+    row = next((r for r in run.read_history_rows() if r.get("epoch") == kept), {})
+    result: dict[str, Any] = {"checkpoint": selected.name, "epoch": kept}
+    result.update({split: {"loss": row[f"{split}/loss"]} for split in ("train", "val") if f"{split}/loss" in row})
+    run.write_metrics(result)
+    return result

@@ -6,21 +6,29 @@ from pathlib import Path
 
 import torch.nn.functional as F
 
+from vivit.checkpoints import WEIGHTS, is_pretraining_checkpoint, load_weights, read_checkpoint_info, resolve_checkpoint
 from vivit.errors import CheckpointError, ConfigError
-from vivit.models import ViViT
+from vivit.models import ViViT, ViViTConfig
 from vivit.transfer.hf_vivit import is_hf_vivit_dir, load_hf_vivit
 from vivit.transfer.image_vit import init_from_image_vit
 
 
 def init_from_pretrained(model: ViViT, path: str | Path, kernel_init: str = "inflate") -> str:
-    """Load an HF ViViT directory or an image ViT (file or HF directory) into `model`.
+    """Load a `vivit pretrain` run (its directory, checkpoint or weights file), an HF ViViT
+    directory or an image ViT (file or HF directory) into `model`.
 
     Returns which kind it was. The classifier keeps its fresh initialisation: the
-    pretrained classes are not the ones being trained.
+    pretrained classes (or a pretraining's none) are not the ones being trained.
     """
     path = Path(path)
     if not path.exists():
-        raise CheckpointError(f"Initial weights {path} do not exist; give an HF ViViT directory or an image ViT file")
+        raise CheckpointError(
+            f"Initial weights {path} do not exist; give a vivit pretrain run, an HF ViViT directory or an image ViT file"
+        )
+    pretraining = pretraining_checkpoint(path)
+    if pretraining is not None:
+        init_from_mae(model, pretraining)
+        return "vivit-pretrain"
     if is_hf_vivit_dir(path):
         _load_matching(model, load_hf_vivit(path), path)
         return "hf-vivit"
@@ -53,6 +61,48 @@ def _load_matching(model: ViViT, source: ViViT, path: Path) -> None:
     model.load_state_dict(state, strict=False)
 
 
+def pretraining_checkpoint(path: Path) -> Path | None:
+    """The checkpoint directory of a `vivit pretrain` run that `path` names (the run, the checkpoint,
+    or its model.safetensors), or None when `path` is something else."""
+    candidate = path.parent if path.is_file() and path.name == WEIGHTS else path
+    try:
+        directory = resolve_checkpoint(candidate)
+        return directory if is_pretraining_checkpoint(read_checkpoint_info(directory)) else None
+    except CheckpointError:  # not a vivit checkpoint at all: an HF or image ViT, tried next
+        return None
+
+
+# What may differ between the pretrained encoder and the fine-tuned model: the classes, the
+# input size (when it gives the same token grid) and the regularisation of fine-tuning.
+FREE_SETTINGS = ("num_classes", "input_size", "dropout", "attn_dropout", "drop_path_rate")
+ENCODER_PREFIX = "encoder."
+
+
+def init_from_mae(model: ViViT, directory: Path) -> None:
+    """Every tensor of the pretrained encoder into `model`; the decoder and the mask token are
+    left behind, and `model`'s classifier keeps its fresh initialisation."""
+    pretrained = ViViTConfig.from_dict(read_checkpoint_info(directory)["model"])
+    for name in sorted(set(pretrained.to_dict()) - set(FREE_SETTINGS)):
+        theirs, ours = getattr(pretrained, name), getattr(model.config, name)
+        if theirs != ours:
+            shown = list(theirs) if isinstance(theirs, tuple) else theirs
+            raise ConfigError(
+                f"{directory} was pretrained with model.{name}={shown} but the model to fine-tune has {name}="
+                f"{list(ours) if isinstance(ours, tuple) else ours}; fine-tune with model.{name}={shown}"
+            )
+    state = {k.removeprefix(ENCODER_PREFIX): v for k, v in load_weights(directory).items() if k.startswith(ENCODER_PREFIX)}
+    own = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.startswith("head.")}
+    given = {k: tuple(v.shape) for k, v in state.items()}
+    if own != given:
+        differing = sorted(set(own) ^ set(given)) or sorted(k for k in own if own[k] != given[k])
+        raise CheckpointError(
+            f"Pretrained encoder {directory} does not fit the model: {differing[0]} has shape {given.get(differing[0])} "
+            f"there and {own.get(differing[0])} here; fine-tune at the input size it was pretrained on"
+        )
+    missing, _ = model.load_state_dict(state, strict=False)
+    assert all(key.startswith("head.") for key in missing), missing
+
+
 # Settings that change what the weights compute but not their shapes: a mismatch would load
 # without complaint and quietly fine-tune a different function.
 SETTINGS_WITHOUT_WEIGHTS = ("mlp_activation", "mlp_output_activation", "norm_eps")
@@ -82,4 +132,4 @@ def freeze_spatial_encoder(model: ViViT) -> list[str]:
     return frozen
 
 
-__all__ = ["freeze_spatial_encoder", "init_from_pretrained"]
+__all__ = ["freeze_spatial_encoder", "init_from_mae", "init_from_pretrained"]

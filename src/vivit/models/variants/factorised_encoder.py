@@ -23,17 +23,35 @@ class FactorisedEncoderViViT(ViViT):
         self.temporal_norm = self.make_norm(config) if has_temporal else None
 
     def encode(self, tokens: torch.Tensor) -> torch.Tensor:
-        b, nt = tokens.shape[:2]
-        x = tokens.flatten(0, 1)  # (B*nt, ns, D): each frame on its own
+        frames = pool(self.spatial(tokens), self.config.pooling).unflatten(0, tokens.shape[:2])  # (B, nt, D)
+        if self.temporal_norm is None:
+            return frames.mean(dim=1)
+        return pool(self.temporal(frames), self.config.pooling)
+
+    def encode_tokens(self, tokens: torch.Tensor) -> torch.Tensor:
+        """Each token's spatial output plus the temporal encoder's output at its frame: the
+        spatial encoder alone never sees another frame, the temporal one never a single token."""
+        x = self.spatial(tokens)  # (B*nt, [1 +] ns, D)
+        frames = pool(x, self.config.pooling).unflatten(0, tokens.shape[:2])  # (B, nt, D)
+        if self.temporal_norm is not None:
+            frames = self.temporal(frames)
+            frames = frames[:, 1:] if self.temporal_cls is not None else frames
+        per_token = (x[:, 1:] if self.spatial_cls is not None else x).unflatten(0, tokens.shape[:2])  # (B, nt, ns, D)
+        return per_token + frames[:, :, None]
+
+    def spatial(self, tokens: torch.Tensor) -> torch.Tensor:
+        """(B, nt, ns, D) -> (B*nt, [1 +] ns, D): each frame through the spatial encoder on its own."""
+        x = tokens.flatten(0, 1)  # (B*nt, ns, D)
         if self.spatial_cls is not None:
             x = prepend(self.spatial_cls, x)
         for block in self.spatial_blocks:
             x = block(x)
-        frames = pool(self.spatial_norm(x), self.config.pooling).unflatten(0, (b, nt))  # (B, nt, D)
-        if self.temporal_norm is None:
-            return frames.mean(dim=1)
+        return self.spatial_norm(x)
+
+    def temporal(self, frames: torch.Tensor) -> torch.Tensor:
+        """(B, nt, D) frame vectors -> (B, [1 +] nt, D) through the temporal encoder."""
         if self.temporal_cls is not None:
             frames = prepend(self.temporal_cls, frames)
         for block in self.temporal_blocks:
             frames = block(frames)
-        return pool(self.temporal_norm(frames), self.config.pooling)
+        return self.temporal_norm(frames)

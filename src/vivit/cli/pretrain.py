@@ -1,0 +1,34 @@
+"""`vivit pretrain`: masked-autoencoder pretraining (VideoMAE) of a ViViT encoder on unlabelled data.
+
+The run directory is a normal run's (resume, history, report); `vivit train --init RUN`
+fine-tunes its encoder. See docs/pretraining.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+DEFAULT_RECIPE = "vivit-mae-pretrain"
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    from vivit.cli.train import TRAINING_FLAGS, add_training_arguments, run
+
+    parser = subparsers.add_parser(
+        "pretrain",
+        help="pretrain an encoder as a masked autoencoder on unlabelled data",
+        description="Masked-autoencoder pretraining (VideoMAE) on the train splits of one or several datasets "
+        "(names joined by '+', e.g. organmnist3d+adrenalmnist3d) or on every video under a folder; labels are "
+        "never read. Fine-tune the result with `vivit train --init RUN_DIR`. Any recipe key can be overridden "
+        "as section.key=value (e.g. mae.mask_ratio=0.9).",
+    )
+    flags = tuple(flag for flag in TRAINING_FLAGS if flag.name != "init")  # pretraining starts from scratch
+    add_training_arguments(parser, DEFAULT_RECIPE, flags)
+    parser.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<dataset>-seed<S>-<time>)")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                        help="continue a stopped pretraining run; with --epochs N, extend it to N epochs")
+    parser.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
+                        help="a live bar with ETA, or one line per epoch (auto: the bar on a terminal, lines otherwise)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value")
+    parser.set_defaults(func=lambda args: run(args, pretraining=True))
