@@ -7,13 +7,12 @@ fine-tunes its encoder. See docs/pretraining.md.
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 DEFAULT_RECIPE = "vivit-mae-pretrain"
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    from vivit.cli.train import TRAINING_FLAGS, add_training_arguments, run
+    from vivit.cli.train import TRAINING_FLAGS, add_run_arguments, add_training_arguments, run
 
     parser = subparsers.add_parser(
         "pretrain",
@@ -25,10 +24,5 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     flags = tuple(flag for flag in TRAINING_FLAGS if flag.name != "init")  # pretraining starts from scratch
     add_training_arguments(parser, DEFAULT_RECIPE, flags)
-    parser.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<dataset>-seed<S>-<time>)")
-    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                        help="continue a stopped pretraining run; with --epochs N, extend it to N epochs")
-    parser.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
-                        help="a live bar with ETA, or one line per epoch (auto: the bar on a terminal, lines otherwise)")
-    parser.add_argument("overrides", nargs="*", metavar="key=value")
+    add_run_arguments(parser, resume_help="continue a stopped pretraining run; with --epochs N, extend it to N epochs")
     parser.set_defaults(func=lambda args: run(args, pretraining=True))

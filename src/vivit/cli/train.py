@@ -76,13 +76,17 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train a recipe. Any recipe key can be overridden as section.key=value (e.g. optim.lr=3e-4).",
     )
     add_training_arguments(parser)
+    add_run_arguments(parser, resume_help="continue a stopped run with its own recipe; with --epochs N, extend it to N epochs")
+    parser.set_defaults(func=run)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, resume_help: str) -> None:
+    """--out, --resume, --progress and the key=value overrides, the same for `vivit train` and `vivit pretrain`."""
     parser.add_argument("--out", type=Path, help="run directory (default runs/<recipe>-<dataset>-seed<S>-<time>)")
-    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                        help="continue a stopped run with its own recipe; with --epochs N, extend it to N epochs")
+    parser.add_argument("--resume", type=Path, metavar="RUN_DIR", help=resume_help)
     parser.add_argument("--progress", choices=("auto", "bar", "lines"), default="auto",
                         help="a live bar with ETA, or one line per epoch (auto: the bar on a terminal, lines otherwise)")
     parser.add_argument("overrides", nargs="*", metavar="key=value")
-    parser.set_defaults(func=run)
 
 
 def _check_kind(pretrains: bool, pretraining: bool, what: str, argument: str) -> None:

@@ -154,11 +154,16 @@ class ViViTConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ViViTConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(map(str, set(data) - known))
-        if unknown:
-            raise ConfigError(f"Unknown model setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        check_known_settings(cls, data, "model")
         return cls(**data)
 
     def replace(self, **overrides: Any) -> ViViTConfig:
         return ViViTConfig.from_dict({**self.to_dict(), **overrides})
+
+
+def check_known_settings(config_class: type, data: dict[str, Any], section: str) -> None:
+    """Refuse keys that are not fields of the dataclass `config_class`, naming the valid ones."""
+    known = {f.name for f in fields(config_class)}
+    unknown = sorted(map(str, set(data) - known))
+    if unknown:
+        raise ConfigError(f"Unknown {section} setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")

@@ -15,7 +15,7 @@ breaks the grid and is only defined for Model 1.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any, NamedTuple
 
 import torch
@@ -24,7 +24,7 @@ from torch import nn
 
 from vivit.errors import ConfigError
 from vivit.models.base import ViViT, init_weights
-from vivit.models.config import ViViTConfig, check_choice
+from vivit.models.config import ViViTConfig, check_choice, check_known_settings
 from vivit.models.layers.blocks import TransformerBlock
 from vivit.models.layers.masking import MASKINGS, TokenMask, draw_mask
 from vivit.models.layers.attention import SelfAttention
@@ -69,10 +69,7 @@ class MAEConfig:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MAEConfig:
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(map(str, set(data) - known))
-        if unknown:
-            raise ConfigError(f"Unknown mae setting(s) {', '.join(unknown)}; valid: {', '.join(sorted(known))}")
+        check_known_settings(cls, data, "mae")
         return cls(**data)
 
 
