@@ -5,8 +5,9 @@ Every input becomes a float tensor (C, T, H, W) in [0, 1] of the model's input s
 sampled, resized and cropped as the model's training clips were (`VideoReading`: the
 checkpoint's preprocessing record), scans cropped to a cube, and volumes of another size
 resized trilinearly. With several views a video becomes (V, C, T, H, W), one clip per view.
-Samples are made one at a time as they are consumed, so a stack of many volumes costs its
-stored pixels, not a float copy of each; a folder of inputs is walked file by file.
+Samples are made one at a time as they are consumed: a stack of many volumes is read from its
+file a few rows at a time, so memory does not grow with the number of samples; a folder of
+inputs is walked file by file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from vivit.data.arrays import read_npy, read_npz
+from vivit.data.arrays import StoredArray, npy_array, npz_arrays
 from vivit.data.video_preprocessing import VideoPreprocessing
 from vivit.errors import DataError
 from vivit.inference.medical import is_nifti, read_medical
@@ -81,9 +82,9 @@ def iter_samples(
         raise DataError(f"Input {path} does not exist or is not a file")
     suffix = path.suffix.lower()
     if suffix == ".npy":
-        yield from _samples(name, _load_npy(path), config)
+        yield from _samples(name, npy_array(path), config)  # header checked against the file size
     elif suffix == ".npz":
-        for key, array in _load_npz(path).items():
+        for key, array in _npz_arrays(path).items():
             yield from _samples(f"{name}:{key}", array, config)
     elif suffix in VIDEO_SUFFIXES:
         yield _video_sample(path, name, config, video or VideoReading(VideoPreprocessing.for_input_size(config.input_size)))
@@ -126,41 +127,45 @@ def _is_input_file(path: Path) -> bool:
     return path.suffix.lower() in (*ARRAY_SUFFIXES, *VIDEO_SUFFIXES) or is_nifti(path)
 
 
-def _load_npy(path: Path) -> np.ndarray:
-    return read_npy(path)  # header checked against the file size and free memory first
-
-
-def _load_npz(path: Path) -> dict[str, np.ndarray]:
-    arrays = read_npz(path)
+def _npz_arrays(path: Path) -> dict[str, StoredArray]:
+    arrays = npz_arrays(path)  # every header checked before any data is read
     if not arrays:
         raise DataError(f"Input {path} holds no arrays")
     return arrays
 
 
-def _samples(name: str, array: np.ndarray, config: ViViTConfig) -> Iterator[Sample]:
-    """A volume (D, H, W) or (C, D, H, W), or a stack (N, D, H, W) / (N, C, D, H, W)."""
-    tensor = torch.from_numpy(np.ascontiguousarray(_native_pixels(array, name)))
-    channels = config.in_channels
-    if tensor.ndim == 3 or (tensor.ndim == 4 and channels > 1 and tensor.shape[0] == channels):
-        yield Sample(name, _to_model(tensor, config, name), tuple(tensor.shape[-3:]))
-    elif tensor.ndim in (4, 5):
-        for i, sample in enumerate(tensor):
-            yield Sample(f"{name}[{i}]", _to_model(sample, config, name), tuple(sample.shape[-3:]))
-    else:
+def _samples(name: str, stored: StoredArray, config: ViViTConfig) -> Iterator[Sample]:
+    """A volume (D, H, W) or (C, D, H, W), read whole; or a stack (N, D, H, W) / (N, C, D, H, W),
+    read a few samples at a time."""
+    _check_pixels(stored.dtype, name)
+    ndim, channels = len(stored.shape), config.in_channels
+    if ndim in (4, 5) and not (ndim == 4 and channels > 1 and stored.shape[0] == channels):
+        index = 0
+        for rows in stored.rows():  # (k, [C,] D, H, W)
+            for sample in torch.from_numpy(_native_pixels(rows)):
+                yield Sample(f"{name}[{index}]", _to_model(sample, config, name), tuple(sample.shape[-3:]))
+                index += 1
+        return
+    array = stored.read()  # checked against free memory first
+    if ndim not in (3, 4):
         raise DataError(
             f"Input {name} has shape {tuple(array.shape)}; expected a volume (D, H, W) or a stack (N, D, H, W)"
         )
+    tensor = torch.from_numpy(_native_pixels(array))
+    yield Sample(name, _to_model(tensor, config, name), tuple(tensor.shape[-3:]))
 
 
-def _native_pixels(array: np.ndarray, name: str) -> np.ndarray:
-    """uint8 or float pixels in this machine's byte order.
+def _check_pixels(dtype: np.dtype, name: str) -> None:
+    """uint8 or float pixels only: strings, dates, records and integers wider than a byte are
+    refused here, before torch would raise its own error."""
+    if not (dtype.kind == "f" or dtype == np.uint8):
+        raise DataError(f"Input {name} has dtype {dtype}; give uint8 (0-255) or float (0-1) values")
 
-    Files written on a big-endian machine are converted, not refused; strings, dates, records
-    and integers wider than a byte are refused here, before torch would raise its own error.
-    """
-    if array.dtype.kind == "f" or array.dtype == np.uint8:
-        return array.astype(array.dtype.newbyteorder("="), copy=False)
-    raise DataError(f"Input {name} has dtype {array.dtype}; give uint8 (0-255) or float (0-1) values")
+
+def _native_pixels(array: np.ndarray) -> np.ndarray:
+    """The pixels in this machine's byte order, contiguous: files written on a big-endian
+    machine are converted, not refused."""
+    return np.ascontiguousarray(array.astype(array.dtype.newbyteorder("="), copy=False))
 
 
 def _to_model(sample: torch.Tensor, config: ViViTConfig, name: str) -> torch.Tensor:
