@@ -1,7 +1,10 @@
 """Model checkpoints on disk: `model.safetensors` + `config.json`, published atomically.
 
 No pickle: loading a checkpoint reads tensors and JSON only, so a checkpoint from a
-stranger cannot run code. A checkpoint directory is written under a temporary name and
+stranger cannot run code. The weights file records the model settings it was saved with
+(its `model` metadata): a `config.json` edited afterwards to another `num_heads`, `variant`
+or `norm_eps`, which change no tensor shape, is refused instead of loading the weights
+into another model. Checkpoints written before that record (vivit 0.1) load as before. A checkpoint directory is written under a temporary name and
 published by swapping a symlink (`checkpoints/last -> last-0007`), which POSIX renames
 atomically: a kill or a full disk mid-write leaves the previous checkpoint in place.
 """
@@ -33,8 +36,9 @@ def save_model(directory: Path, model: ViViT, state: dict[str, torch.Tensor] | N
     """Write weights (`state`, default the model's own) and config into `directory`."""
     directory.mkdir(parents=True, exist_ok=True)
     tensors = {k: v.detach().cpu().contiguous() for k, v in (state or model.state_dict()).items()}
-    save_file(tensors, str(directory / WEIGHTS), metadata={"format": FORMAT})
-    document = {"format": FORMAT, "model": model.config.to_dict(), **info}
+    settings = model.config.to_dict()
+    save_file(tensors, str(directory / WEIGHTS), metadata={"format": FORMAT, "model": json.dumps(settings, sort_keys=True)})
+    document = {"format": FORMAT, "model": settings, **info}
     (directory / CONFIG).write_text(json.dumps(document, indent=2))
 
 
@@ -180,6 +184,29 @@ def weight_shapes(directory: Path) -> dict[str, tuple[int, ...]]:
         raise CheckpointError(f"{weights_path} is corrupt or truncated ({first_line(error)})") from None
 
 
+def check_same_settings(settings: dict[str, Any], directory: Path) -> None:
+    """`settings` (config.json's model) are those the weights were saved with, where the weights say."""
+    weights_path = directory / WEIGHTS
+    try:
+        with safe_open(str(weights_path), framework="pt") as weights:
+            recorded = (weights.metadata() or {}).get("model")
+        saved = None if recorded is None else json.loads(recorded)
+    except (SafetensorError, OSError, ValueError) as error:
+        raise CheckpointError(f"{weights_path} is corrupt or truncated ({first_line(error)})") from None
+    if saved is None:  # written before the settings were recorded
+        return
+    if not isinstance(saved, dict):
+        raise CheckpointError(f"{weights_path} is corrupt: its recorded model settings are not a mapping")
+    changed = sorted(str(key) for key in saved.keys() | settings.keys() if saved.get(key, None) != settings.get(key, None))
+    if changed:
+        first = changed[0]
+        raise CheckpointError(
+            f"Checkpoint {directory}: {CONFIG} does not describe the model its weights were saved from "
+            f"({', '.join(changed)} changed, e.g. {first} is {settings.get(first)!r} but was {saved.get(first)!r}); "
+            f"restore the original {CONFIG}"
+        )
+
+
 def check_layout(
     config: ViViTConfig, shapes: dict[str, tuple[int, ...]], source: Path, build: Callable[[ViViTConfig], torch.nn.Module] = build_model
 ) -> None:
@@ -243,6 +270,7 @@ def load_model(path: str | os.PathLike) -> ViViT:
     # The config is checked against the weights' header before any memory is allocated:
     # a config.json claiming a huge model cannot make us build it.
     check_layout(config, weight_shapes(directory), directory)
+    check_same_settings(info["model"], directory)  # those that change no tensor shape, too
     model = build_model(config)
     load_state_into(model, load_weights(directory), directory)
     model.checkpoint_info = info  # type: ignore[attr-defined]
@@ -278,6 +306,7 @@ def load_mae(path: str | os.PathLike) -> MaskedAutoencoder:
         return MaskedAutoencoder(build_model(vivit), settings)
 
     check_layout(config, weight_shapes(directory), directory, build)
+    check_same_settings(info["model"], directory)
     model = build(config)
     load_state_into(model, load_weights(directory), directory)
     model.checkpoint_info = info  # type: ignore[attr-defined]

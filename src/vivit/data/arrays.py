@@ -136,10 +136,11 @@ def _members(path: Path, archive: zipfile.ZipFile) -> dict[str, zipfile.ZipInfo]
     for info in archive.infolist():
         key = info.filename.removesuffix(".npy")  # numpy answers to 'x' for 'x' and for 'x.npy'
         if key in members:
-            names = sorted({members[key].filename, info.filename})
+            first, second = members[key].filename, info.filename
+            entries = f"two entries named {first!r}" if first == second else f"entries {first!r} and {second!r}"
             raise DataError(
-                f"{path} is not a valid .npz archive: array '{key}' is stored twice "
-                f"({' and '.join(repr(n) for n in names)}), so numpy could read another copy than the one checked; "
+                f"{path} is not a valid .npz archive: array '{key}' is stored twice ({entries}), "
+                f"so numpy could read another copy than the one checked; "
                 f"save the arrays again with numpy.savez"
             )
         members[key] = info

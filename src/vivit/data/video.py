@@ -160,7 +160,8 @@ class VideoFiles:
             def decode(path: Path = path) -> np.ndarray:
                 return decode_preprocessed(path, self.preprocessing, num_clips, num_crops)
 
-            yield decode() if cache is None else cache.get_or_create(path, settings, decode)
+            shape = (num_clips * num_crops, 3, self.preprocessing.num_frames, *self.preprocessing.size)
+            yield decode() if cache is None else cache.get_or_create(path, settings, decode, shape)
 
 
 def load_video_folder(
@@ -231,7 +232,8 @@ def _load_clip(path: Path, settings: dict[str, Any], cache: DecodeCache | None) 
             short_side=settings["short_side"],
         )
 
-    return decode() if cache is None else cache.get_or_create(path, settings, decode)
+    shape = (3, settings["num_frames"], *settings["size"])
+    return decode() if cache is None else cache.get_or_create(path, settings, decode, shape)
 
 
 class _SeekMissed(Exception):

@@ -5,7 +5,8 @@ modification time and of the decoding settings: editing or replacing a video, or
 asking for other frames or sizes, gives a new key (old entries are left in place).
 Entries are written to a temporary file in the same folder and renamed into place,
 so an interrupted write never leaves a half-written entry under a valid name; an
-unreadable entry is decoded again and overwritten.
+unreadable entry, or one of another shape or dtype than the clip asked for (written by
+another version, or by hand), is decoded again and overwritten.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ class DecodeCache:
         return self.root / f"{self.key(path, settings)}.npy"
 
     def get_or_create(
-        self, path: Path, settings: Mapping[str, Any], decode: Callable[[], np.ndarray]
+        self, path: Path, settings: Mapping[str, Any], decode: Callable[[], np.ndarray],
+        shape: tuple[int, ...] | None = None,
     ) -> np.ndarray:
+        """The uint8 clip of `path` decoded with `settings`; a cached entry of another `shape` is decoded again."""
         entry = self.entry(path, settings) if path.is_file() else None
         if entry is not None:
             cached = _read(entry)
-            if cached is not None:
+            if cached is not None and shape in (None, cached.shape):
                 return cached
         clip = decode()  # raises DataError for a missing or bad file
         _write_atomically(entry or self.entry(path, settings), clip)
