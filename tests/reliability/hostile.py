@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import fractions
 import io
-import struct
 import warnings
 import zipfile
 from collections.abc import Sequence
@@ -60,22 +59,25 @@ def npz_whose_local_header_names_another_entry(path: Path) -> Path:
 def npz_of_members_summing_past(path: Path, total_bytes: int, keys: Sequence[str]) -> Path:
     """An .npz of a few KiB whose members each claim total_bytes / len(keys) bytes of uint8.
 
-    The data is not there: each member's recorded uncompressed size is forged to match its
-    header, as a deflated member of zeros would have it, without the minutes deflating them."""
+    The data is not there: each member's uncompressed size in the central directory (zip64
+    when it passes 4 GiB) is forged to match its header, as a deflated member of zeros would
+    have it, without the minutes deflating gigabytes would take."""
     each = -(-total_bytes // len(keys))
-    if each >= 2**32 - 256:
-        raise ValueError("each member must stay under 4 GiB (no zip64 here): give more keys")
     header = io.BytesIO()
     np.lib.format.write_array_header_1_0(header, {"descr": "|u1", "fortran_order": False, "shape": (each,)})
-    npz_of_entries(path, [(f"{key}.npy", header.getvalue()) for key in keys], zipfile.ZIP_DEFLATED)
-    raw = bytearray(path.read_bytes())
-    claimed = struct.pack("<I", len(header.getvalue()) + each)
-    for signature, size_at in ((LOCAL_HEADER, 22), (CENTRAL_ENTRY, 24)):  # uncompressed size fields
-        at = raw.find(signature)
-        while at != -1:
-            raw[at + size_at : at + size_at + 4] = claimed
-            at = raw.find(signature, at + 4)
-    path.write_bytes(bytes(raw))
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for key in keys:
+            archive.writestr(f"{key}.npy", header.getvalue())
+        for info in archive.filelist:  # written to the central directory when the archive closes
+            info.file_size = len(header.getvalue()) + each
+    return path
+
+
+def npz_stacking(path: Path, count: int) -> Path:
+    """A deflated .npz of `count` 28^3 volumes (a bright cube each): about 55 bytes per volume."""
+    stack = np.zeros((count, 28, 28, 28), np.uint8)
+    stack[:, 10:18, 10:18, 10:18] = 200
+    np.savez_compressed(path, volumes=stack)
     return path
 
 
@@ -117,3 +119,16 @@ def video_changing_resolution(path: Path, sizes: Sequence[tuple[int, int]] = ((4
                     packet.stream = stream
                     container.mux(packet)
     return path
+
+
+def video_folder(root: Path) -> Path:
+    """train/val/test x two classes, one clip each; the clip of train/a changes resolution mid-stream."""
+    for split in ("train", "val", "test"):
+        for label, frames in (("a", 4), ("b", 7)):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            if (split, label) == ("train", "a"):
+                video_changing_resolution(folder / "switch.avi", ((48, 64), (96, 80)), frames)
+            else:
+                video_changing_resolution(folder / "plain.avi", ((48, 64),), frames)
+    return root

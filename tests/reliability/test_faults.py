@@ -159,3 +159,30 @@ def test_a_checkpoint_that_does_not_fit_leaves_no_partial_files(small_disk: Path
     assert sorted(p.name for p in checkpoints.iterdir()) == ["last", "last-0001"]
     filler.unlink()
     torch.testing.assert_close(load_model(checkpoints / "last").state_dict(), model.state_dict())
+
+
+INTERRUPTED_WHILE_LOADING = """
+import os, signal, sys, threading
+import vivit.training.run as run
+
+real_load_bundle = run.load_bundle
+
+def load_bundle_then_ctrl_c(recipe):
+    threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C half a second in
+    return real_load_bundle(recipe)
+
+run.load_bundle = load_bundle_then_ctrl_c
+from vivit.cli.main import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_ctrl_c_while_the_dataset_loads_ends_in_one_line_and_leaves_no_run(tmp_path: Path) -> None:
+    """Generating 600 synthetic volumes takes seconds; SIGINT arrives while they are made."""
+    out = tmp_path / "run"
+    args = ["train", "--dataset", "synthetic-shapes", "data.options={num_samples: 600}", "--epochs", "1", "--out", str(out)]
+    done = subprocess.run([sys.executable, "-c", INTERRUPTED_WHILE_LOADING, *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, **ONE_THREAD})
+    assert done.returncode == 130 and "Traceback" not in done.stderr, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == "vivit: interrupted"
+    assert not out.exists()

@@ -158,21 +158,10 @@ def test_a_video_changing_resolution_mid_stream_gives_every_frame_the_first_fram
     np.testing.assert_allclose(levels, [40 * i for i in range(6)] + [40 * (i + 1) for i in range(6)], atol=6)
 
 
-def video_folder(root: Path, odd_one: str = "switch") -> Path:
-    """train/val/test x two classes, one clip each; train/a holds a clip that changes resolution."""
-    for split in ("train", "val", "test"):
-        for label, level in (("a", 0), ("b", 3)):
-            folder = root / split / label
-            folder.mkdir(parents=True)
-            sizes = ((48, 64), (96, 80)) if (split, label) == ("train", "a") else ((48, 64),)
-            hostile.video_changing_resolution(folder / f"{odd_one if len(sizes) == 2 else 'plain'}.avi", sizes, frames_each=4 + level)
-    return root
-
-
 def test_a_video_folder_holding_a_clip_that_changes_resolution_loads_every_clip(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        bundle = load_video_folder(video_folder(tmp_path / "videos"), num_frames=4, size=16, skip_bad=True)
+        bundle = load_video_folder(hostile.video_folder(tmp_path / "videos"), num_frames=4, size=16, skip_bad=True)
     assert not [w for w in caught if "Skipping" in str(w.message)]  # read, not skipped
     assert {name: len(split) for name, split in bundle.splits.items()} == {"train": 2, "val": 2, "test": 2}
 

@@ -165,8 +165,9 @@ class RunDir:
 
     def read_config(self) -> dict[str, Any]:
         """config.yaml as data: the recipe, `resolved_model` and `dataset`."""
+        text = self.config_text()  # its own ConfigError (a ValueError) must not be wrapped again below
         try:
-            data = load_yaml(self.config_text())
+            data = load_yaml(text)
         except (yaml.YAMLError, ValueError) as error:
             raise self._unreadable_config(str(error).splitlines()[0]) from None
         if not isinstance(data, dict) or not isinstance(data.get("data", {}), dict):
