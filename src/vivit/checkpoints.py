@@ -4,9 +4,11 @@ No pickle: loading a checkpoint reads tensors and JSON only, so a checkpoint fro
 stranger cannot run code. The weights file records the model settings it was saved with
 (its `model` metadata): a `config.json` edited afterwards to another `num_heads`, `variant`
 or `norm_eps`, which change no tensor shape, is refused instead of loading the weights
-into another model. Checkpoints written before that record (vivit 0.1) load as before. A checkpoint directory is written under a temporary name and
-published by swapping a symlink (`checkpoints/last -> last-0007`), which POSIX renames
-atomically: a kill or a full disk mid-write leaves the previous checkpoint in place.
+into another model. Checkpoints written before that record (vivit 0.1) load as before.
+
+A checkpoint directory is written under a temporary name and published by swapping a
+symlink (`checkpoints/last -> last-0007`), which POSIX renames atomically: a kill or a
+full disk mid-write leaves the previous checkpoint in place.
 """
 
 from __future__ import annotations

@@ -132,7 +132,8 @@ def _(folder: Path, assets: Assets) -> Iterator[Command]:
 
 @case("npz", "a dataset file storing an array twice (datasets verify)")
 def _(folder: Path, assets: Assets) -> Iterator[Command]:
-    path = hostile.npz_of_entries(folder / "organmnist3d.npz", [("train_images.npy", hostile.npy_bytes(hostile.volume(0, (1, 28, 28, 28))))] * 2)
+    entry = ("train_images.npy", hostile.npy_bytes(hostile.volume(0, (1, 28, 28, 28))))
+    path = hostile.npz_of_entries(folder / "organmnist3d.npz", [entry, entry])
     yield Command(["datasets", "verify", str(path)])
 
 
@@ -297,7 +298,9 @@ def _(folder: Path, assets: Assets) -> Iterator[Command]:
 def _(folder: Path, assets: Assets) -> Iterator[Command]:
     run = copied_run(folder)
     config = run / "checkpoints" / "last" / "config.json"
-    config.write_text(json.dumps(json.loads(config.read_text()) | {"model": {**json.loads(config.read_text())["model"], "depth": 100000}}))
+    document = json.loads(config.read_text())
+    document["model"]["depth"] = 100_000
+    config.write_text(json.dumps(document))
     np.save(folder / "volume.npy", hostile.volume(1))
     yield Command(["predict", str(run), str(folder / "volume.npy")])
 
@@ -321,7 +324,9 @@ def _(folder: Path, assets: Assets) -> Iterator[Command]:
     last = (run / "checkpoints" / "last").resolve()
     (last / "trainer_state.ckpt").write_bytes(pickle.dumps(RunsCode(marker)))
     config = last / "config.json"
-    config.write_text(json.dumps(json.loads(config.read_text()) | {"trainer_state_sha256": file_sha256(last / "trainer_state.ckpt")}))
+    document = json.loads(config.read_text())
+    document["trainer_state_sha256"] = file_sha256(last / "trainer_state.ckpt")  # forged to match the pickle
+    config.write_text(json.dumps(document))
     yield Command(["train", "--resume", str(run)], env={"TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD": "1"}, forbidden=marker)
 
 
@@ -456,6 +461,34 @@ def replay(scratch: Path, only: str = "") -> list[dict]:
                            "peak_rss_mib": round(rss, 1), "seconds": round(seconds, 2)}
                     | ({"stderr": stderr[-3000:]} if outcome in FAILURES else {}))
     return rows
+
+
+OUTCOMES = ("ok", "one-line error", "traceback", "silently wrong", "wrongly refused", "hang", "skipped")
+
+
+def render(log: dict, measured: str) -> str:
+    """The corpus block of docs/reliability.md from a reliability log (corpus rows, kill test figures)."""
+    rows = log["corpus"]["cases"]
+    groups = {kind: [r for r in rows if r["kind"] == kind] for kind in dict.fromkeys(r["kind"] for r in rows)} | {"all": rows}
+    lines = [measured, "", "| inputs | cases | " + " | ".join(OUTCOMES) + " |", "|---|" + "---:|" * (len(OUTCOMES) + 1)]
+    for kind, group in groups.items():
+        lines.append(f"| {kind} | {len(group)} | " + " | ".join(str(sum(r["outcome"] == o for r in group)) for o in OUTCOMES) + " |")
+    ran = [r for r in rows if "peak_rss_mib" in r]
+    heaviest = max(ran, key=lambda r: r["peak_rss_mib"])
+    lightest = min(ran, key=lambda r: r["peak_rss_mib"])
+    slowest = max(ran, key=lambda r: r["seconds"])
+    lines += [
+        "",
+        f"- worst peak RSS: {heaviest['peak_rss_mib']:.0f} MiB, {heaviest['case']} ({heaviest['seconds']:.1f} s); the lightest "
+        f"case {lightest['peak_rss_mib']:.0f} MiB ({lightest['case']}), most of it the libraries every command imports",
+        f"- slowest: {slowest['case']}, {slowest['seconds']:.1f} s; all cases together {sum(r['seconds'] for r in ran):.0f} s",
+        *(f"- skipped: {r['case']} ({r['reason']})" for r in rows if r["outcome"] == "skipped"),
+    ]
+    kill = log.get("faults", {}).get("kill -9 then resume")
+    if kill:
+        lines.append(f"- kill -9 at {len(kill['kills'])} points ({', '.join(kill['kills'])}), resumed after each: history and "
+                     f"metrics equal to those of an uninterrupted {kill['epochs']}-epoch run: {kill['metrics_equal']}")
+    return "\n".join(lines)
 
 
 def main() -> None:

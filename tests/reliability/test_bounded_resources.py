@@ -90,6 +90,35 @@ def test_predicting_a_large_volume_costs_the_model_input_not_the_volume(tmp_path
     assert added < VOLUME_BOUND_MIB, measured
 
 
+STACK_VOLUMES = 20_000  # 28^3 uint8 each: 419 MiB of pixels, in a 1 MiB deflated .npz
+STACK_BOUND_MIB = 64  # what predicting the stack may cost above predicting one volume
+
+
+def cli_peak_rss_mib(*args: str) -> float:
+    """Peak resident memory (ru_maxrss) of one `vivit` process, in MiB."""
+    process = subprocess.Popen([sys.executable, "-m", "vivit.cli.main", *args], env=MEASURING,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, process.stderr.read().decode()[-2000:]
+    return usage.ru_maxrss / 1024
+
+
+def test_predicting_a_stack_of_20000_volumes_reads_it_a_few_rows_at_a_time(tmp_path: Path) -> None:
+    from tests.reliability.hostile import npz_stacking
+
+    run = Path(__file__).resolve().parents[1] / "fixtures" / "run-0.1.0"
+    stack = npz_stacking(tmp_path / "stack.npz", STACK_VOLUMES)
+    np.save(tmp_path / "one.npy", np.zeros((28, 28, 28), np.uint8))
+    one = cli_peak_rss_mib("predict", str(run), str(tmp_path / "one.npy"), "--out", str(tmp_path / "one.csv"))
+    many = cli_peak_rss_mib("predict", str(run), str(stack), "--out", str(tmp_path / "stack.csv"))
+    assert len((tmp_path / "stack.csv").read_text().splitlines()) == STACK_VOLUMES + 1
+    record("memory", f"predict, .npz of {STACK_VOLUMES:,} volumes of 28^3", {
+        "file_mib": round(stack.stat().st_size / 2**20, 1), "pixels_mib": round(STACK_VOLUMES * 28**3 / 2**20),
+        "peak_rss_mib": round(many), "one_volume_peak_rss_mib": round(one), "bound_mib": STACK_BOUND_MIB,
+    })
+    assert many - one < STACK_BOUND_MIB, (one, many)
+
+
 def test_a_batch_that_cannot_fit_is_refused_before_the_run_starts(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "vivit.cli.main", "train", "--dataset", "synthetic-shapes", "data.options={num_samples: 48}",
