@@ -473,14 +473,12 @@ def render(log: dict, measured: str) -> str:
     lines = [measured, "", "| inputs | cases | " + " | ".join(OUTCOMES) + " |", "|---|" + "---:|" * (len(OUTCOMES) + 1)]
     for kind, group in groups.items():
         lines.append(f"| {kind} | {len(group)} | " + " | ".join(str(sum(r["outcome"] == o for r in group)) for o in OUTCOMES) + " |")
-    ran = [r for r in rows if "peak_rss_mib" in r]
-    heaviest = max(ran, key=lambda r: r["peak_rss_mib"])
-    lightest = min(ran, key=lambda r: r["peak_rss_mib"])
+    ran = sorted((r for r in rows if "peak_rss_mib" in r), key=lambda r: -r["peak_rss_mib"])
     slowest = max(ran, key=lambda r: r["seconds"])
     lines += [
         "",
-        f"- worst peak RSS: {heaviest['peak_rss_mib']:.0f} MiB, {heaviest['case']} ({heaviest['seconds']:.1f} s); the lightest "
-        f"case {lightest['peak_rss_mib']:.0f} MiB ({lightest['case']}), most of it the libraries every command imports",
+        "- highest peak RSS: " + "; ".join(f"{r['case']}: {r['peak_rss_mib']:.0f} MiB, {r['seconds']:.1f} s" for r in ran[:3]),
+        f"- lowest: {ran[-1]['case']}: {ran[-1]['peak_rss_mib']:.0f} MiB, most of it the libraries imported before the fork",
         f"- slowest: {slowest['case']}, {slowest['seconds']:.1f} s; all cases together {sum(r['seconds'] for r in ran):.0f} s",
         *(f"- skipped: {r['case']} ({r['reason']})" for r in rows if r["outcome"] == "skipped"),
     ]
