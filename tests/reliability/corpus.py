@@ -18,7 +18,7 @@ replays every case and writes one row per case: outcome, exit status, the error 
 peak resident memory (ru_maxrss) and the seconds of its process. A case's process is forked
 from the replayer after it has imported vivit's stack (torch, Lightning, PyAV), and runs
 `vivit.cli.main.main(argv)` as `python -m vivit.cli.main` would: a fresh interpreter per case
-would spend 2-5 s importing torch, 30 cases two minutes. Cases needing what this machine
+would spend 2-5 s importing torch, minutes for the corpus. Cases needing what this machine
 does not allow (a tmpfs mount, as root) are kept with outcome `skipped` and the reason.
 """
 
@@ -28,6 +28,7 @@ import argparse
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -389,8 +390,11 @@ def _(folder: Path, assets: Assets) -> Iterator[Command]:
 
 # --- replaying -----------------------------------------------------------------------------------
 
+ERROR_LINE = re.compile(r"vivit( [a-z]+)*: error: ")  # ours, or argparse's "vivit train: error: ..."
+
+
 def classify(expect: str, status: int, stderr: str, forbidden: bool) -> str:
-    errors = [line for line in stderr.splitlines() if line.startswith("vivit: error:")]
+    errors = [line for line in stderr.splitlines() if ERROR_LINE.match(line)]
     if forbidden:
         return "silently wrong"
     if "Traceback" in stderr or status not in (0, 2):
@@ -456,7 +460,7 @@ def replay(scratch: Path, only: str = "") -> list[dict]:
             rows.append(row | {"outcome": "skipped", "reason": str(skipped)})
             continue
         outcome = "hang" if stderr == "hang" else classify(item.expect, status, stderr, forbidden)
-        message = next((line for line in stderr.splitlines() if line.startswith("vivit: error:")), "")
+        message = next((line for line in stderr.splitlines() if ERROR_LINE.match(line)), "")
         rows.append(row | {"outcome": outcome, "status": status, "error": message.replace(str(scratch), "…"),
                            "peak_rss_mib": round(rss, 1), "seconds": round(seconds, 2)}
                     | ({"stderr": stderr[-3000:]} if outcome in FAILURES else {}))
