@@ -272,7 +272,13 @@ def training_with(setting: str) -> Callable[[Path, Assets], Iterator[Command]]:
 
 
 for _setting in BAD_SETTINGS:
-    case("recipe", f"vivit train {_setting}")(training_with(_setting))
+    case("settings", f"vivit train {_setting}")(training_with(_setting))
+
+
+@case("settings", "vivit predict --top-k 0 (a flag's value, refused by the parser)")
+def _(folder: Path, assets: Assets) -> Iterator[Command]:
+    np.save(folder / "volume.npy", hostile.volume(1))
+    yield Command(["predict", str(assets.volume_run), str(folder / "volume.npy"), "--top-k", "0"])
 
 
 # --- run directories -----------------------------------------------------------------------------
