@@ -150,7 +150,7 @@ def test_a_stack_damaged_inside_a_deflated_npz_names_the_file_in_one_line(tmp_pa
 # --- videos that change their resolution, and cache entries of the wrong shape ------------------
 
 @pytest.mark.parametrize("suffix", [".avi", ".mkv", ".mp4"])
-def test_a_video_changing_resolution_mid_stream_gives_every_frame_the_first_frames_size(tmp_path: Path, suffix: str) -> None:
+def test_a_video_changing_resolution_mid_stream_gives_every_frame_the_size_its_header_states(tmp_path: Path, suffix: str) -> None:
     path = hostile.video_changing_resolution(tmp_path / f"switch{suffix}", sizes=((48, 64), (96, 80)), frames_each=6)
     clip = decode_clip(path, 12, (32, 32))
     assert clip.shape == (3, 12, 32, 32)
