@@ -134,7 +134,11 @@ def main() -> None:
         corpus = WORK / "corpus"
         corpus.mkdir()
         args.append(str(corpus))
-    write_seeds(Path([a for a in args[1:] if not a.startswith("-")][0]))
+    target = Path([a for a in args[1:] if not a.startswith("-")][0])
+    if target.is_file():  # a crash to replay: no seeds written into it, but the reference checkpoint is made
+        target = WORK / "seeds"
+        target.mkdir()
+    write_seeds(target)
     atheris.Setup(args, test_one_input)
     atheris.Fuzz()
 

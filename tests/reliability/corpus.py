@@ -223,6 +223,11 @@ def _(folder: Path, assets: Assets) -> Iterator[Command]:
     yield predicting(assets, folder / "noise.avi", video=True)
 
 
+@case("video", "a Matroska clip whose codec id names no decoder")
+def _(folder: Path, assets: Assets) -> Iterator[Command]:
+    yield predicting(assets, hostile.video_of_unknown_codec(folder / "unknown.mkv"), video=True)
+
+
 @case("video", "a clip whose resolution changes mid-stream (48x64 then 96x80)", expect="ok")
 def _(folder: Path, assets: Assets) -> Iterator[Command]:
     yield predicting(assets, hostile.video_changing_resolution(folder / "switch.avi"), video=True)

@@ -121,6 +121,14 @@ def video_changing_resolution(path: Path, sizes: Sequence[tuple[int, int]] = ((4
     return path
 
 
+def video_of_unknown_codec(path: Path) -> Path:
+    """A Matroska clip whose codec id names no decoder: FFmpeg opens it, its stream has no codec context."""
+    clip = video_changing_resolution(path.with_name(f"mjpeg-{path.name}"), sizes=((48, 64),), frames_each=4)
+    path.write_bytes(clip.read_bytes().replace(b"V_MJPEG", b"V_NONE!"))
+    clip.unlink()
+    return path
+
+
 def video_folder(root: Path) -> Path:
     """train/val/test x two classes, one clip each; the clip of train/a changes resolution mid-stream."""
     for split in ("train", "val", "test"):

@@ -158,6 +158,12 @@ def test_a_video_changing_resolution_mid_stream_gives_every_frame_the_size_its_h
     np.testing.assert_allclose(levels, [40 * i for i in range(6)] + [40 * (i + 1) for i in range(6)], atol=6)
 
 
+def test_a_video_in_a_codec_without_decoder_is_refused_in_one_line(tmp_path: Path) -> None:
+    path = hostile.video_of_unknown_codec(tmp_path / "unknown.mkv")
+    with pytest.raises(DataError, match=r"unknown\.mkv is in a codec FFmpeg cannot decode here, or its header is damaged[^\n]*$"):
+        decode_clip(path, 4, (32, 32))
+
+
 def test_a_video_folder_holding_a_clip_that_changes_resolution_loads_every_clip(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -400,6 +400,11 @@ class _Video:
         if not self.container.streams.video:
             raise DataError(f"File {self.path} has no video stream")
         frame = self.container.streams.video[0].codec_context
+        if frame is None:  # a codec id FFmpeg has no decoder for (atheris made one by flipping two bits)
+            raise DataError(
+                f"Video {self.path} is in a codec FFmpeg cannot decode here, or its header is damaged; "
+                f"convert it, e.g. ffmpeg -i {self.path.name} out.mp4"
+            )
         if frame.width * frame.height > MAX_FRAME_PIXELS:
             raise DataError(
                 f"Video {self.path} has {frame.width}×{frame.height} frames, more than the {MAX_FRAME_PIXELS:,} pixels "
