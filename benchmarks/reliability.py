@@ -4,10 +4,9 @@
     python benchmarks/reliability.py --examples 2000 --atheris-seconds 3600 --random
     python benchmarks/reliability.py --corpus                 # the hostile-input corpus and the kill test only
 
-Runs pytest on tests/reliability with $VIVIT_RELIABILITY_LOG set, so each test records
-what it measured, then rewrites the figures (or, --corpus, the corpus) block of
-docs/reliability.md with those numbers, the machine and the date; --corpus also writes
-benchmarks/results/reliability-corpus.json. Exits non-zero if a test fails (nothing is written).
+Runs pytest on tests/reliability with $VIVIT_RELIABILITY_LOG set, so each test records what it
+measured, then rewrites the figures (--corpus: the corpus) block of docs/reliability.md with those
+numbers, the machine and the date (--corpus: also benchmarks/results/reliability-corpus.json).
 """
 
 from __future__ import annotations
@@ -61,11 +60,9 @@ def render(log: dict, seconds: dict[str, float], examples: int, atheris_seconds:
             total = int(counts["ok"] + counts["error"])
             lines.append(f"| {target} | {total} | {int(counts['ok'])} | {int(counts['error'])} | {counts['seconds']:.1f} |")
     lines += ["", "**Faults injected**", ""]
-    for name, figures in log.get("faults", {}).items():
-        lines.append(f"- {name}: " + "; ".join(f"{k} = {v}" for k, v in figures.items()))
+    lines += [f"- {name}: " + "; ".join(f"{k} = {v}" for k, v in figures.items()) for name, figures in log.get("faults", {}).items()]
     lines += ["", "**Memory**", "", "| case | figures |", "|---|---|"]
-    for name, figures in log.get("memory", {}).items():
-        lines.append(f"| {name} | " + ", ".join(f"{k} {v}" for k, v in figures.items()) + " |")
+    lines += [f"| {name} | " + ", ".join(f"{k} {v}" for k, v in figures.items()) + " |" for name, figures in log.get("memory", {}).items()]
     lines += ["", "**Test times** (seconds)", "", "| test | s |", "|---|---:|"]
     lines += [f"| `{name}` | {time:.1f} |" for name, time in sorted(seconds.items())]
     lines.append(f"| total | {sum(seconds.values()):.1f} |")
