@@ -77,6 +77,19 @@ def test_verify_of_a_corrupt_file_names_it_and_exits_2(
     assert err.count("\n") == 1 and str(path) in err
 
 
+@pytest.mark.parametrize("make_folder", [True, False], ids=["a folder named like the file", "a missing path"])
+def test_verify_of_a_path_that_is_no_npz_file_names_it_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture, make_folder: bool
+) -> None:
+    path = tmp_path / "organmnist3d.npz"
+    if make_folder:
+        path.mkdir()
+    code, out, err = _run(capsys, "verify", str(path))
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and str(path) in err
+    assert ("is a directory" if make_folder else "does not exist") in err
+
+
 def test_verify_of_a_file_not_yet_fetched_says_where_to_put_it(
     tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:

@@ -118,3 +118,14 @@ def test_a_missing_file_says_where_it_should_be(tiny_info: MedMNISTInfo, tmp_pat
     with pytest.raises(DataError) as caught:
         validate_npz(path, tiny_info)
     _assert_one_line_naming(caught, path, "does not exist", "zenodo.org")
+
+
+def test_a_sound_file_too_large_for_free_memory_says_so_without_asking_for_a_new_download(
+    tiny_info: MedMNISTInfo, tiny_arrays: Arrays, save_npz, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = save_npz(tiny_arrays)
+    monkeypatch.setattr("vivit.data.arrays.available_memory", lambda: 1000)
+    with pytest.raises(DataError) as caught:
+        load_medmnist("tinymnist3d", path=path)
+    _assert_one_line_naming(caught, path, "memory available")
+    assert "re-download" not in str(caught.value)

@@ -91,6 +91,11 @@ def verify_command(args: argparse.Namespace) -> int:
     if given.is_file():
         info, size = identify_medmnist_file(given)
         return _print_verification(given, info, size)
+    if given.exists() or given.suffix == ".npz" or len(given.parts) > 1:  # meant as a path, not a name
+        from vivit.errors import DataError
+
+        what = "is a directory, not a MedMNIST .npz file" if given.is_dir() else "does not exist"
+        raise DataError(f"{given} {what}; give the path of an .npz file, or a dataset name (vivit datasets list)")
     from vivit.data.medmnist import resolve_data_dir
 
     info = get_medmnist_info(args.path_or_name)

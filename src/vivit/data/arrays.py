@@ -44,6 +44,10 @@ ENCRYPTED = 0x1
 CHUNK_BYTES = 4 << 20  # what `rows` reads at a time: 190 volumes of 28^3 (16 MiB made RSS 50 MiB higher)
 
 
+class TooLargeForMemory(DataError):
+    """An honest file whose arrays do not fit in the memory this machine has free."""
+
+
 @dataclass(frozen=True)
 class StoredArray:
     """An array of a .npy file or .npz member whose header is checked and whose data is not read yet."""
@@ -110,7 +114,7 @@ def read_npz(path: Path, keys: list[str] | None = None) -> dict[str, np.ndarray]
     arrays = npz_arrays(path, keys)
     claimed = sum(math.prod(a.shape) * a.dtype.itemsize for a in arrays.values())
     if len(arrays) > 1 and claimed > (free := available_memory()):
-        raise DataError(
+        raise TooLargeForMemory(
             f"{path} holds {len(arrays)} arrays of {format_bytes(claimed)} in all, more than the "
             f"{format_bytes(free)} of memory available; give a smaller file"
         )
@@ -209,7 +213,7 @@ def _check_stored(name: str, shape: tuple[int, ...], dtype: np.dtype, stored: in
 def _check_fits(name: str, shape: tuple[int, ...], claimed: int) -> None:
     free = available_memory()
     if claimed > free:
-        raise DataError(
+        raise TooLargeForMemory(
             f"{name} holds an array of shape {shape} ({format_bytes(claimed)}), more than the "
             f"{format_bytes(free)} of memory available; give a smaller file"
         )

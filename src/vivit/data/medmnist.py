@@ -20,7 +20,7 @@ import numpy as np
 import pooch
 import torch
 
-from vivit.data.arrays import read_npz
+from vivit.data.arrays import TooLargeForMemory, read_npz
 from vivit.data.cache import cache_root
 from vivit.data.checksum_notices import first_notice
 from vivit.data.registry import SPLITS, MedMNISTInfo, get_medmnist_info
@@ -191,6 +191,8 @@ def _read_npz(path: Path, info: MedMNISTInfo, size: int) -> dict[str, np.ndarray
     keys = [f"{split}_{part}" for split in SPLITS for part in ("images", "labels")]
     try:
         arrays = read_npz(path, keys)  # headers checked before anything is allocated
+    except TooLargeForMemory as error:  # the file may be sound: re-downloading it would not help
+        raise DataError(f"Dataset file {error}") from None
     except DataError as error:
         raise DataError(f"Dataset file {error}; delete it and re-download it from {info.url(size)}") from None
     for key in keys:
