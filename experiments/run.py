@@ -49,7 +49,8 @@ COLUMNS = (
 @dataclass(frozen=True)
 class Cell:
     """`vivit <command> --recipe <recipe> --dataset <dataset> <overrides> --seed S` for each of `seeds`; the command is
-    train or pretrain, and `{root}` in an override the root of the runs (a fine-tune's train.init={root}/<cell>/seed<S>)."""
+    train or pretrain. In an override `{root}` is the root of the runs (train.init={root}/<cell>/seed<S>) and `{repo}`
+    the repository (train.init={repo}/experiments/pretrained/<name>, a pretraining kept across machines)."""
 
     name: str
     recipe: str
@@ -71,7 +72,8 @@ def train_command(cell: Cell, seed: int, run_dir: Path, root: Path) -> list[str]
     if RunDir(run_dir).checkpoint_dir("last").exists():
         return [*VIVIT, cell.command, "--resume", str(run_dir)]
     return [*VIVIT, cell.command, "--recipe", cell.recipe, "--dataset", cell.dataset, "--seed", str(seed),
-            *(override.replace("{root}", str(root)) for override in cell.overrides), "--out", str(run_dir)]
+            *(override.replace("{root}", str(root)).replace("{repo}", str(HERE.parent)) for override in cell.overrides),
+            "--out", str(run_dir)]
 
 
 def add_tta(run: RunDir, env: dict[str, str]) -> None:

@@ -23,7 +23,10 @@ from vivit.training.module import AUGMENT_STREAM, DROPOUT_STREAM, optimizer_and_
 from vivit.training.recipe import Recipe
 
 MASK_STREAM = 2  # derive_seed(seed, epoch, MASK_STREAM): the training masks of an epoch
-VALIDATION_MASK_STREAM = 3  # derive_seed(seed, VALIDATION_MASK_STREAM): the same validation masks every epoch
+# derive_seed(seed, VALIDATION_EPOCH, MASK_STREAM): the same validation masks every epoch. An epoch
+# no run reaches, as a seed sequence ignores trailing zeros: (seed, 3) would be (seed, 3, 0), the
+# dropout stream of epoch 3.
+VALIDATION_EPOCH = 2**31
 
 
 class MaskedAutoencoderPretraining(pl.LightningModule):
@@ -65,7 +68,7 @@ class MaskedAutoencoderPretraining(pl.LightningModule):
         self.log("lr", self.optimizers().param_groups[0]["lr"])
 
     def on_validation_epoch_start(self) -> None:
-        self.mask_generator.manual_seed(derive_seed(self.recipe.train.seed, VALIDATION_MASK_STREAM))
+        self.mask_generator.manual_seed(derive_seed(self.recipe.train.seed, VALIDATION_EPOCH, MASK_STREAM))
 
     def validation_step(self, batch: tuple[torch.Tensor, torch.Tensor], batch_idx: int) -> None:
         video, labels = batch

@@ -60,8 +60,9 @@ class TubeletEmbedding(nn.Module):
         self.grid(tuple(video.shape[2:]))  # raises a readable error for inputs that are too small
         if self.padding == "same":
             # F.pad lists the last axis first: (W, H, T).
-            pads = [same_padding(n, p) for n, p in zip(video.shape[2:], self.tubelet_size)]
-            video = F.pad(video, [v for pair in reversed(pads) for v in pair])
+            pads = [v for n, p in reversed(list(zip(video.shape[2:], self.tubelet_size))) for v in same_padding(n, p)]
+            if any(pads):  # F.pad copies even when it adds nothing: a whole stem output per step
+                video = F.pad(video, pads)
         return tubelet_projection(video, self.projection.weight, self.projection.bias)
 
 
@@ -102,7 +103,8 @@ class FrameSampling(nn.Module):
         frames = frames.transpose(1, 2).reshape(b * nt, c, h, w)
         if self.padding == "same":
             (top, bottom), (left, right) = (same_padding(n, p) for n, p in zip((h, w), self.patch_size))
-            frames = F.pad(frames, [left, right, top, bottom])
+            if any((left, right, top, bottom)):
+                frames = F.pad(frames, [left, right, top, bottom])
         tokens = self.projection(frames)  # (B*nt, D, nh, nw)
         return tokens.unflatten(0, (b, nt)).permute(0, 1, 3, 4, 2)  # (B, nt, nh, nw, D)
 
