@@ -208,6 +208,11 @@ def test_random_bytes_named_mp4_name_the_file(tmp_path):
     assert_one_line_error_naming(path, "Cannot decode video", lambda: decode_clip(path, 4, 32))
 
 
+def test_a_frame_that_would_resize_past_8k_to_cover_the_crop_is_refused_before_decoding(clips):
+    # 48 x 64 frames under a 5000-pixel square crop: 5000 x 6667, more than 8K's 7680 x 4320 pixels.
+    assert_one_line_error_naming(clips["forty"], "would resize to 6667×5000", lambda: decode_clip(clips["forty"], 4, 5000))
+
+
 def test_empty_file_names_the_file(tmp_path):
     path = tmp_path / "empty.mp4"
     path.touch()

@@ -63,6 +63,20 @@ def test_three_crops_cover_the_long_side(resized, crop):
     assert {window[short_axis] for window in windows} == {round((resized[short_axis] - crop[short_axis]) / 2)}
 
 
+def test_three_crops_go_along_the_axis_with_room_when_the_crop_is_not_square():
+    # A square frame and a wide crop: the room is along the height, not along the (equal) width.
+    windows = crop_windows((224, 224), (160, 224), 3)
+    assert windows == [(0, 0), (32, 0), (64, 0)]
+
+
+def test_a_recorded_preprocessing_with_a_malformed_size_is_a_config_error():
+    from vivit.data.video_preprocessing import VideoPreprocessing
+
+    for size in ([1, 2, 3], [112.5, 112], "112"):
+        with pytest.raises(ConfigError, match="config.json holds no valid video preprocessing"):
+            VideoPreprocessing.from_dict({"num_frames": 8, "size": size}, "config.json")
+
+
 def test_the_short_side_is_resized_to_short_side_keeping_the_aspect():
     assert resized_size(256, 340, 112, 112, short_side=128) == (128, 170)
     assert resized_size(256, 340, 112, 112) == (112, 149)  # no short_side: the smallest that covers the crop

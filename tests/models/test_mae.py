@@ -107,6 +107,17 @@ def test_targets_are_the_voxels_each_token_reads(tokenizer: str) -> None:
     torch.testing.assert_close(mae.reconstruct(video, mae.targets(video))[..., 1:11], sampled, rtol=1e-4, atol=1e-4)
 
 
+def test_each_target_holds_the_voxels_its_token_is_computed_from(tokenizer: str) -> None:
+    mae = small_mae("spatio_temporal", tokenizer)
+    encoder, video = mae.encoder, torch.rand(2, 2, *INPUT_SIZE)
+    weight = encoder.tokenizer.projection.weight  # (D, C, t, h, w), or (D, C, h, w) for frames
+    per_voxel = weight.movedim(1, -1).flatten(1)  # the (t, h, w, C) order of a target's pixels
+    with torch.no_grad():
+        tokens = encoder.tokenizer(encoder.stem(video)).flatten(2, 3)  # (B, nt, ns, D)
+        from_targets = tubelet_pixels(video, mae.config) @ per_voxel.T + encoder.tokenizer.projection.bias
+    torch.testing.assert_close(from_targets, tokens, rtol=1e-5, atol=1e-5)
+
+
 def test_the_encoder_keeps_no_classifier() -> None:
     mae = small_mae("spatio_temporal")
     assert not any(name.startswith("encoder.head") for name in mae.state_dict())

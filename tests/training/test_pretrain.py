@@ -55,6 +55,16 @@ def test_a_resumed_pretraining_draws_the_masks_of_an_uninterrupted_one(tmp_path:
 
 
 @pytest.mark.slow
+def test_each_epoch_trains_on_new_masks_and_validates_on_the_same_ones(tmp_path: Path) -> None:
+    # A rate too small to move the weights, and no augmentation or dropout: what changes a loss from
+    # epoch to epoch is then the masks (an epoch's batches are equal in size, so their order is not).
+    frozen = ["optim.lr=1e-12", "optim.schedule=constant", "optim.warmup_epochs=0", "augment.flip_t=0", "augment.affine_prob=0"]
+    rows = RunDir(pretrained(tmp_path / "run", 3, *frozen)).read_history_rows()
+    val, train_losses = [row["val/loss"] for row in rows], [row["train/loss"] for row in rows]
+    assert max(val) - min(val) < 1e-6, val
+    assert min(abs(a - b) for a, b in zip(train_losses, train_losses[1:])) > 1e-4, train_losses
+
+
 @pytest.mark.parametrize("name", ["run", "checkpoint", "weights file"])
 def test_init_from_a_pretraining_run_loads_every_encoder_tensor_and_nothing_else(pretraining_run: Path, name: str) -> None:
     path = {"run": pretraining_run, "checkpoint": pretraining_run / "checkpoints" / "last",
@@ -147,6 +157,53 @@ def test_pretraining_on_a_video_folder_reads_every_video_but_the_held_out_ones(t
     bundle = load_pretraining_bundle(str(tmp_path), 32, None, {"num_frames": 4})
     assert set(bundle.splits) == {"train"}  # a folder has no val split: pretraining follows its train loss
     assert tuple(bundle.splits["train"].images.shape) == (2, 3, 4, 32, 32)
+
+
+def test_an_unlabelled_folder_takes_the_frame_size_and_bad_file_options_of_a_labelled_one(tmp_path: Path) -> None:
+    from tests.conftest import SHARED
+
+    clip = SHARED / "video" / "unlabeled_test.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found")
+    shutil.copy(clip, tmp_path / "good.mp4")
+    (tmp_path / "bad.mp4").write_bytes(b"not a video")
+    with pytest.warns(UserWarning, match="bad.mp4"):
+        bundle = load_pretraining_bundle(str(tmp_path), None, None, {"num_frames": 4, "size": [32, 48], "skip_bad": True})
+    assert tuple(bundle.splits["train"].images.shape) == (1, 3, 4, 32, 48)
+
+
+def test_an_average_of_the_weights_needs_a_val_split_to_reach_the_checkpoints(tmp_path: Path) -> None:
+    from tests.conftest import SHARED
+
+    clip = SHARED / "video" / "unlabeled_test.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found")
+    shutil.copy(clip, tmp_path / "only.mp4")
+    overrides = [f"data.dataset={tmp_path}", "data.options={num_frames: 4}", "data.size=32", "train.ema_decay=0.99",
+                 *TINY, "model.tubelet_size=[2,8,8]"]
+    with pytest.raises(ConfigError, match="train.ema_decay needs a val split"):
+        train(load_recipe("vivit-mae-pretrain", overrides), tmp_path / "run")
+    assert not (tmp_path / "run" / "checkpoints").exists()
+
+
+def test_pretraining_on_a_labelled_folder_leaves_unseen_the_videos_fine_tuning_tests_on(tmp_path: Path) -> None:
+    from tests.conftest import SHARED
+    from vivit.data.datasets import load_dataset
+
+    clip = SHARED / "video" / "unlabeled_test.mp4"
+    if not clip.exists():
+        pytest.skip(f"{clip} not found")
+    for name in ("a", "b"):
+        (tmp_path / name).mkdir()
+        for index in range(5):
+            shutil.copy(clip, tmp_path / name / f"{index}.mp4")
+    options = {"num_frames": 4}
+    pretraining = load_pretraining_bundle(str(tmp_path), 32, None, options)
+    fine_tuning = load_dataset(tmp_path, size=32, **options)
+    assert set(pretraining.splits) == {"train", "val"}
+    for split in ("train", "val"):
+        assert len(pretraining.splits[split]) == len(fine_tuning.splits[split])
+    assert len(fine_tuning.splits["test"]) == 2  # one per class, never decoded for pretraining
 
 
 def test_samples_of_different_shapes_cannot_be_joined(tmp_path: Path) -> None:

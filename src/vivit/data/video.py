@@ -14,7 +14,8 @@ Decoding is bounded by what is sampled, not by the file:
   target whose keyframe lies ahead of the decoder is reached by seeking to that keyframe
   (``container.seek(pts, backward=True, any_frame=False)``) and decoding forward to the
   target's timestamp, so a 10-minute clip costs the GOPs its views touch. This needs
-  timestamps in display order that name each frame once: MP4/MOV and Matroska/WebM. AVI
+  timestamps in display order that name each frame once: MP4/MOV and Matroska/WebM (whose
+  headers give no frame count, so such a file is first decoded once to count them). AVI
   (decode-order timestamps), a stream whose packets lack timestamps or do not match its
   frame count, and a seek that lands past its target are decoded in order from the start.
 - Codecs whose FFmpeg decoder can decode at 1/2, 1/4 or 1/8 resolution (``lowres``: MPEG-4
@@ -43,7 +44,7 @@ import torch
 
 from vivit.data.types import DatasetBundle, Split
 from vivit.data.video_cache import DecodeCache
-from vivit.data.video_folder import list_videos
+from vivit.data.video_folder import SPLIT_NAMES, list_videos
 from vivit.data.video_preprocessing import VideoPreprocessing
 from vivit.data.video_sampling import (
     check_clip_request,
@@ -95,7 +96,7 @@ def decode_clip(
     height, width = check_clip_request(num_frames, size, sampling, stride, short_side)
     with _Video(Path(path)) as video:
         indices = frame_indices(video.num_frames, num_frames, sampling, stride, _draw(start, generator))
-        resized = resized_size(*video.frame_size, height, width, short_side)
+        resized = video.resized_for(height, width, short_side)
         frames = video.read(indices, *resized)  # (T, h, w, 3)
     top, left = crop_origin(resized, (height, width), _draw(crop, generator), _draw(crop, generator))
     return _crop(frames, top, left, height, width)
@@ -123,7 +124,7 @@ def decode_views(
     check_views(temporal_views, spatial_crops)
     with _Video(Path(path)) as video:
         per_view = view_indices(video.num_frames, num_frames, sampling, stride, temporal_views)
-        resized = resized_size(*video.frame_size, height, width, short_side)
+        resized = video.resized_for(height, width, short_side)
         frames = video.read(per_view.reshape(-1), *resized)  # (views * T, h, w, 3)
     clips = frames.reshape(temporal_views, num_frames, *frames.shape[1:])
     windows = crop_windows(resized, (height, width), spatial_crops)
@@ -177,6 +178,7 @@ def load_video_folder(
     csv: PathLike | None = None,
     split_fractions: Sequence[float] | None = None,
     seed: int = 0,
+    splits: Sequence[str] = SPLIT_NAMES,
 ) -> DatasetBundle:
     """A labelled folder (or CSV) of videos as a DatasetBundle of uint8 (N, 3, T, H, W) splits.
 
@@ -187,42 +189,57 @@ def load_video_folder(
     the cached array; without it every load decodes. A bad file raises DataError, or with
     ``skip_bad`` is skipped with a warning naming it and a final warning counting them. All
     splits are held in memory; the bundle's `videos` names their files for multi-view evaluation.
+    ``splits`` decodes only those (pretraining leaves the test videos unseen).
     """
     root = Path(root)
-    height, width = check_clip_request(num_frames, size, sampling, stride, short_side)
-    preprocessing = VideoPreprocessing(num_frames, (height, width), sampling, stride, short_side)
+    preprocessing = VideoPreprocessing(num_frames, check_clip_request(num_frames, size, sampling, stride, short_side),
+                                       sampling, stride, short_side)
     listing = list_videos(root, csv=csv, split_fractions=split_fractions, seed=seed)
-    cache = DecodeCache(cache_dir) if cache_dir is not None else None
-    settings = {"num_frames": num_frames, "size": [height, width], "sampling": sampling, "stride": stride,
-                "short_side": short_side}
-    splits, paths, skipped = {}, {}, 0
-    for split_name, items in listing.splits.items():
-        images = np.empty((len(items), 3, num_frames, height, width), dtype=np.uint8)
-        labels, kept = [], []
-        for path, label in items:
+    wanted = {name: items for name, items in listing.splits.items() if name in splits}
+    clips = ClipDecoding(preprocessing, cache_dir, skip_bad)
+    decoded = {name: clips.decode([path for path, _ in items], [label for _, label in items])
+               for name, items in wanted.items()}
+    clips.check_any_decoded(root, sum(len(items) for items in wanted.values()))
+    split_data = {name: Split(images, labels) for name, (images, labels, _) in decoded.items()}
+    paths = {name: kept for name, (_, _, kept) in decoded.items()}
+    videos = VideoFiles(preprocessing, paths, Path(cache_dir) if cache_dir is not None else None)
+    return DatasetBundle(name=root.name, task="multi-class", class_names=listing.class_names, splits=split_data, videos=videos)
+
+
+class ClipDecoding:
+    """Each video of a list as its evaluation clip, from the decode cache when it has one; a bad
+    file raises DataError, or with ``skip_bad`` is skipped with a warning that names it."""
+
+    def __init__(self, preprocessing: VideoPreprocessing, cache_dir: PathLike | None, skip_bad: bool) -> None:
+        self.settings = {"num_frames": preprocessing.num_frames, "size": list(preprocessing.size),
+                         "sampling": preprocessing.sampling, "stride": preprocessing.stride,
+                         "short_side": preprocessing.short_side}
+        self.cache = DecodeCache(cache_dir) if cache_dir is not None else None
+        self.skip_bad = skip_bad
+        self.skipped = 0
+
+    def decode(self, files: Sequence[Path], labels: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, tuple[Path, ...]]:
+        """(uint8 (N, 3, T, H, W) clips, their labels, their files) of the files that decoded."""
+        images = np.empty((len(files), 3, self.settings["num_frames"], *self.settings["size"]), dtype=np.uint8)
+        kept_labels, kept = [], []
+        for path, label in zip(files, labels):
             try:
-                images[len(labels)] = _load_clip(path, settings, cache)
+                images[len(kept)] = _load_clip(path, self.settings, self.cache)
             except DataError as error:
-                if not skip_bad:
+                if not self.skip_bad:
                     raise
                 warnings.warn(f"Skipping bad video: {error}", stacklevel=2)
-                skipped += 1
+                self.skipped += 1
                 continue
-            labels.append(label)
+            kept_labels.append(label)
             kept.append(path)
-        splits[split_name] = Split(
-            torch.from_numpy(images[: len(labels)]), torch.tensor(labels, dtype=torch.int64)
-        )
-        paths[split_name] = tuple(kept)
-    total = sum(len(items) for items in listing.splits.values())
-    if skipped:
-        warnings.warn(
-            f"Skipped {skipped} of {total} videos under {root} that could not be decoded", stacklevel=2
-        )
-    if skipped == total:
-        raise DataError(f"None of the {total} videos under {root} could be decoded")
-    videos = VideoFiles(preprocessing, paths, Path(cache_dir) if cache_dir is not None else None)
-    return DatasetBundle(name=root.name, task="multi-class", class_names=listing.class_names, splits=splits, videos=videos)
+        return torch.from_numpy(images[: len(kept)]), torch.tensor(kept_labels, dtype=torch.int64), tuple(kept)
+
+    def check_any_decoded(self, root: Path, total: int) -> None:
+        if self.skipped:
+            warnings.warn(f"Skipped {self.skipped} of {total} videos under {root} that could not be decoded", stacklevel=3)
+        if self.skipped == total:
+            raise DataError(f"None of the {total} videos under {root} could be decoded")
 
 
 def _load_clip(path: Path, settings: dict[str, Any], cache: DecodeCache | None) -> np.ndarray:
@@ -255,7 +272,7 @@ class _Video:
         try:
             self.num_frames = self.stream.frames or self._guard(self._count_by_decoding)
             if self.num_frames == 0:
-                raise DataError(f"Video {self.path} has no frames")
+                raise DataError(f"Video {self.path} has no frames; re-encode it, e.g. ffmpeg -i {self.path.name} out.mp4, or remove it")
         except BaseException:
             self.container.close()
             raise
@@ -269,6 +286,18 @@ class _Video:
         """(height, width) of the frames, as the stream's header gives it."""
         return self.stream.codec_context.height, self.stream.codec_context.width
 
+    def resized_for(self, crop_h: int, crop_w: int, short_side: int | None) -> tuple[int, int]:
+        """The frame size the crop is cut from; refused when a thin frame would resize to a huge one."""
+        resized = resized_size(*self.frame_size, crop_h, crop_w, short_side)
+        if resized[0] * resized[1] > MAX_FRAME_PIXELS:
+            frame_h, frame_w = self.frame_size
+            raise DataError(
+                f"Video {self.path} has {frame_w}×{frame_h} frames, which would resize to {resized[1]}×{resized[0]} to "
+                f"cover a {crop_w}×{crop_h} crop, more than the {MAX_FRAME_PIXELS:,} pixels (8K) vivit decodes; crop it "
+                f"to a usual aspect first, e.g. ffmpeg -i {self.path.name} -vf crop=ih:ih out.mp4"
+            )
+        return resized
+
     def read(self, indices: np.ndarray, height: int, width: int) -> np.ndarray:
         """The frames at ``indices`` (repeats allowed), each resized to height x width: (T, height, width, 3)."""
         return self._guard(lambda: self._read(indices, height, width))
@@ -280,7 +309,7 @@ class _Video:
         if timestamps is not None:
             try:
                 kept = self._read_seeking(wanted, height, width, *timestamps)
-            except _SeekMissed:
+            except (_SeekMissed, av.FFmpegError):  # a damaged stream then fails in order, named
                 self._reopen()
         if kept is None:
             kept = self._read_in_order(wanted, height, width)
@@ -371,7 +400,7 @@ class _Video:
     def _truncated(self, decoded: int) -> DataError:
         return DataError(
             f"Video {self.path} is truncated or corrupt: its header promises {self.num_frames} frames "
-            f"but decoding ends after {decoded}"
+            f"but decoding ends after {decoded}; re-encode what is left, e.g. ffmpeg -i {self.path.name} out.mp4, or remove it"
         )
 
     def _open(self) -> None:
@@ -384,6 +413,9 @@ class _Video:
             raise
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
+        # The header's size is checked above; this stops a frame that grows mid-stream before FFmpeg allocates it.
+        context = self.stream.codec_context
+        context.options = {**context.options, "max_pixels": str(MAX_FRAME_PIXELS)}
 
     def _reopen(self) -> None:
         # Reopen rather than seek back: seeking to frame 0 is not exact in every container.
@@ -398,12 +430,17 @@ class _Video:
                 f"(MP4/MOV, AVI, Matroska/WebM); convert it, e.g. ffmpeg -i {self.path.name} out.mp4"
             )
         if not self.container.streams.video:
-            raise DataError(f"File {self.path} has no video stream")
+            raise DataError(f"File {self.path} has no video stream (audio or data only); give a video, or remove it")
         frame = self.container.streams.video[0].codec_context
         if frame is None:  # a codec id FFmpeg has no decoder for (atheris made one by flipping two bits)
             raise DataError(
                 f"Video {self.path} is in a codec FFmpeg cannot decode here, or its header is damaged; "
                 f"convert it, e.g. ffmpeg -i {self.path.name} out.mp4"
+            )
+        if frame.width < 1 or frame.height < 1:
+            raise DataError(
+                f"Video {self.path} has frames of {frame.width}×{frame.height} pixels in its header, which is damaged; "
+                f"re-encode it, e.g. ffmpeg -i {self.path.name} out.mp4"
             )
         if frame.width * frame.height > MAX_FRAME_PIXELS:
             raise DataError(
@@ -420,7 +457,8 @@ class _Video:
         try:
             return action()
         except av.FFmpegError as error:
-            raise DataError(f"Cannot decode video {self.path}: {error.strerror or error}") from None
+            raise DataError(f"Cannot decode video {self.path}: {error.strerror or error}; re-encode it, e.g. "
+                            f"ffmpeg -i {self.path.name} out.mp4, or remove it") from None
         except UnicodeDecodeError:  # PyAV decodes container metadata as text
             raise DataError(f"Cannot decode video {self.path}: its metadata is not valid text") from None
 

@@ -93,6 +93,23 @@ def stratified_split(items: Sequence[Item], fractions: Sequence[float], seed: in
     return {name: sorted(split) for name, split in splits.items()}
 
 
+def is_labelled_layout(root: Path, csv: str | Path | None = None) -> bool:
+    """Whether `root` is one of the labelled layouts above: a CSV, split folders with a `train`
+    one and nothing else, or class folders that each hold videos; never with loose videos."""
+    if csv is not None:
+        return True
+    if any(_is_video(p) for p in root.iterdir()):
+        return False
+    names = {folder.name for folder in _folders(root)}
+    if names & set(SPLIT_NAMES):
+        return "train" in names and names <= set(SPLIT_NAMES)
+    return bool(names) and all(any(_is_video(p) for p in (root / name).iterdir()) for name in names)
+
+
+def _is_video(path: Path) -> bool:
+    return path.is_file() and path.suffix.lower() in VIDEO_EXTENSIONS
+
+
 def _given_splits(root: Path, given: list[str], fractions: tuple[float, ...], seed: int) -> VideoListing:
     others = [p.name for p in _folders(root) if p.name not in SPLIT_NAMES]
     if others:

@@ -24,6 +24,8 @@ side (top, centre, bottom for a portrait video), each centred on the short side.
 
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 
 from vivit.errors import ConfigError
@@ -80,8 +82,9 @@ def crop_origin(resized: tuple[int, int], crop: tuple[int, int], row: float, col
 
 
 def crop_windows(resized: tuple[int, int], crop: tuple[int, int], num_crops: int) -> list[tuple[int, int]]:
-    """(top, left) of ``num_crops`` crops spread along the long side, centred on the short side."""
-    along_width = resized[1] >= resized[0]
+    """(top, left) of ``num_crops`` crops spread along the axis with room for them (the long side
+    for a square crop), centred on the other."""
+    along_width = resized[1] - crop[1] >= resized[0] - crop[0]
     return [
         crop_origin(resized, crop, 0.5, p) if along_width else crop_origin(resized, crop, p, 0.5)
         for p in view_positions(num_crops)
@@ -93,7 +96,16 @@ def check_clip_request(num_frames: int, size: int | tuple[int, int], sampling: s
     """(height, width) of the crop, once the request is known to make sense."""
     if sampling not in SAMPLINGS:
         raise ConfigError(f"Unknown frame sampling '{sampling}'; choose one of {', '.join(SAMPLINGS)}")
-    height, width = (size, size) if isinstance(size, int) else tuple(size)
+    if isinstance(size, numbers.Integral):
+        height = width = size
+    elif isinstance(size, (list, tuple)) and len(size) == 2:
+        height, width = size
+    else:
+        raise ConfigError(f"size must be one side or (height, width), got {size!r}")
+    given = (num_frames, stride, height, width, *(() if short_side is None else (short_side,)))
+    if not all(isinstance(value, numbers.Integral) and not isinstance(value, bool) for value in given):
+        raise ConfigError(f"num_frames, stride, size and short_side must be whole numbers, got {num_frames}, {stride}, "
+                          f"{size}, {short_side}")
     if num_frames < 1 or stride < 1 or height < 1 or width < 1:
         raise ConfigError(f"num_frames, stride and size must be positive, got {num_frames}, {stride}, {size}")
     if short_side is not None and short_side < min(height, width):

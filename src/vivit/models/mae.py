@@ -105,7 +105,9 @@ def tubelet_pixels(video: torch.Tensor, config: ViViTConfig) -> torch.Tensor:
 
 
 def normalised(pixels: torch.Tensor, channels: int) -> torch.Tensor:
-    """Each tubelet's pixels minus their mean over its voxels, over their std, per channel."""
+    """Each tubelet's pixels minus their mean over its voxels, over their std, per channel: MAE's
+    form, (x - mean) / sqrt(var + 1e-6) with the biased variance. VideoMAE divides by the unbiased
+    std + 1e-6 instead; over the 343 voxels of a 7³ tubelet the two differ by 0.15%."""
     per_channel = pixels.unflatten(-1, (-1, channels))  # (..., t*h*w, C)
     mean = per_channel.mean(dim=-2, keepdim=True)
     var = per_channel.var(dim=-2, unbiased=False, keepdim=True)

@@ -3,9 +3,11 @@ video under a folder, as one DatasetBundle whose labels are all 0 (they are neve
 
 `data.dataset` names one dataset or several joined by `+` (`organmnist3d+adrenalmnist3d`).
 A dataset contributes its train split, and its val split (if it has one) to the val split on
-which the reconstruction loss is followed; its test split is never read. A folder contributes
-every video under it, at any depth, labelled or not, except those under `val/` or `test/`
-folders; it has no val split of its own.
+which the reconstruction loss is followed; its test split is never read. A labelled video folder
+(the layouts of vivit.data.video_folder) is such a dataset: its splits are cut as `vivit train`
+on it cuts them (same data.options), so the videos fine-tuning will test on stay unseen. Any
+other folder contributes every video under it, at any depth, except those under `val/` or
+`test/` folders, and has no val split.
 """
 
 from __future__ import annotations
@@ -13,12 +15,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 
 from vivit.data.cache import video_cache_dir
 from vivit.data.datasets import DEFAULT_FRAME_SIZE, load_dataset, sample_size
 from vivit.data.types import DatasetBundle, Split
+from vivit.data.video_folder import VIDEO_EXTENSIONS, is_labelled_layout
 from vivit.errors import ConfigError, DataError
 
 UNLABELLED = "unlabelled"
@@ -49,24 +51,34 @@ def load_pretraining_bundle(dataset: str, size: int | None, data_dir: str | None
     return DatasetBundle(name=dataset, task=UNLABELLED, class_names=(UNLABELLED,), splits=splits)
 
 
-def _unlabelled(name: str, size: int | None, data_dir: str | None, options: dict[str, Any]) -> tuple[str, Split, Split | None]:
+def _unlabelled(name: str, size: Any, data_dir: str | None, options: dict[str, Any]) -> tuple[str, Split, Split | None]:
     path = Path(name).expanduser()
-    if path.is_dir() and path.suffix != ".npz":
-        return path.name, video_clips(path, size or DEFAULT_FRAME_SIZE, options), None
-    bundle = load_dataset(name, size=size, data_dir=data_dir, **options)
+    if path.is_dir() and path.suffix != ".npz" and not is_labelled_layout(path, options.get("csv")):
+        return path.name, every_video(path, size or DEFAULT_FRAME_SIZE, options), None
+    bundle = load_dataset(name, size=size, data_dir=data_dir, **options, **_decode_only_train_and_val(path))
     return bundle.name, bundle.splits["train"], bundle.splits.get("val")
 
 
-def video_clips(root: Path, size: int, options: dict[str, Any]) -> Split:
-    """Every video under `root` (but under val/ or test/) as one clip each, decoded once into the cache."""
-    from vivit.data.video import decode_clip  # the decoding stack only for video
-    from vivit.data.video_cache import DecodeCache
-    from vivit.data.video_folder import VIDEO_EXTENSIONS
+def _decode_only_train_and_val(path: Path) -> dict[str, Any]:
+    return {"splits": ("train", "val")} if path.is_dir() else {}
 
-    unknown = sorted(set(options) - {"num_frames", "sampling", "stride"})
+
+UNLABELLED_FOLDER_OPTIONS = ("num_frames", "sampling", "stride", "short_side", "skip_bad")
+
+
+def every_video(root: Path, size: int | tuple[int, int], options: dict[str, Any]) -> Split:
+    """Every video under `root` (but under val/ or test/) as its evaluation clip, decoded once into the cache."""
+    from vivit.data.video import ClipDecoding  # the decoding stack only for video
+    from vivit.data.video_preprocessing import VideoPreprocessing
+    from vivit.data.video_sampling import check_clip_request
+
+    unknown = sorted(set(options) - set(UNLABELLED_FOLDER_OPTIONS))
     if unknown:
-        raise ConfigError(f"Pretraining on the video folder {root} takes data.options num_frames, sampling, stride; not {', '.join(unknown)}")
-    settings = {"num_frames": 16, "size": [size, size], "sampling": "uniform", "stride": 2, **options}
+        raise ConfigError(f"Pretraining on the unlabelled video folder {root} takes data.options "
+                          f"{', '.join(UNLABELLED_FOLDER_OPTIONS)}; not {', '.join(unknown)}")
+    settings = {"num_frames": 16, "sampling": "uniform", "stride": 2, "short_side": None, **options}
+    skip_bad = bool(settings.pop("skip_bad", False))
+    crop = check_clip_request(settings["num_frames"], size, settings["sampling"], settings["stride"], settings["short_side"])
     videos = sorted(
         p for p in root.rglob("*")
         if p.is_file() and p.suffix.lower() in VIDEO_EXTENSIONS
@@ -74,14 +86,11 @@ def video_clips(root: Path, size: int, options: dict[str, Any]) -> Split:
     )
     if not videos:
         raise DataError(f"Video folder {root} holds no video files ({', '.join(sorted(VIDEO_EXTENSIONS))}) to pretrain on")
-    cache = DecodeCache(video_cache_dir())
-
-    def decode(path: Path) -> np.ndarray:
-        return cache.get_or_create(path, settings, lambda: decode_clip(
-            path, settings["num_frames"], (size, size), settings["sampling"], settings["stride"]))
-
-    images = torch.from_numpy(np.stack([decode(path) for path in videos]))  # (N, 3, T, H, W) uint8
-    return Split(images, torch.zeros(len(videos), dtype=torch.int64))
+    clips = ClipDecoding(VideoPreprocessing(settings["num_frames"], crop, settings["sampling"], settings["stride"],
+                                            settings["short_side"]), video_cache_dir(), skip_bad)
+    images, _, _ = clips.decode(videos, [0] * len(videos))
+    clips.check_any_decoded(root, len(videos))
+    return Split(images, torch.zeros(len(images), dtype=torch.int64))
 
 
 def _joined(splits: list[Split]) -> Split:

@@ -191,18 +191,18 @@ def _fit(
             if trainer.is_global_zero:
                 (write_pretraining_metrics(run, recipe) if recipe.pretrains else write_final_metrics(run, recipe, bundle))
     except Interrupted as stop:
-        raise Stopped(stop.signum, _stopped_message(run, stop.signum)) from None
+        raise Stopped(stop.signum, _stopped_message(run, stop.signum, "pretrain" if recipe.pretrains else "train")) from None
     return run.path
 
 
-def _stopped_message(run: RunDir, signum: int) -> str:
+def _stopped_message(run: RunDir, signum: int, command: str) -> str:
     last = run.checkpoint_dir("last")
     name = signal.Signals(signum).name
     if not last.exists():
         where = f"stopped by {name} before the first epoch ended, so {run.path} holds no checkpoint yet"
     else:
         where = f"stopped by {name}; the last checkpoint (epoch {read_checkpoint_info(last).get('epoch')}) is in {last}"
-    return f"{where}\nresume with: vivit train --resume {run.path}"
+    return f"{where}\nresume with: vivit {command} --resume {run.path}"
 
 
 def _run_fit(trainer: pl.Trainer, module: pl.LightningModule, datamodule: ViViTDataModule, resume_from: Path | None) -> None:
@@ -252,6 +252,10 @@ def make_trainer(
     progress: str = "lines",
 ) -> pl.Trainer:
     train = recipe.train
+    if train.ema_decay and "val" not in bundle.splits:
+        # The averaged weights are swapped in only to validate, and checkpoints keep the validated ones.
+        raise ConfigError(f"train.ema_decay needs a val split to average the checkpoints' weights, and {bundle.name} has none; "
+                          f"leave train.ema_decay unset, or pretrain on a labelled folder")
     info = {"class_names": list(bundle.class_names), "dataset": bundle.name, "recipe": recipe.name}
     if bundle.videos is not None:  # what `vivit predict` and an exported model need to read a file alike
         info["preprocessing"] = bundle.videos.preprocessing.to_dict()

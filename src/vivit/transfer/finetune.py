@@ -93,11 +93,16 @@ def init_from_mae(model: ViViT, directory: Path) -> None:
     state = {k.removeprefix(ENCODER_PREFIX): v for k, v in load_weights(directory).items() if k.startswith(ENCODER_PREFIX)}
     own = {k: tuple(v.shape) for k, v in model.state_dict().items() if not k.startswith("head.")}
     given = {k: tuple(v.shape) for k, v in state.items()}
+    if set(own) != set(given):
+        key = sorted(set(own) ^ set(given))[0]
+        where = "the pretrained encoder but not the model" if key in given else "the model but not the pretrained encoder"
+        raise CheckpointError(f"Pretrained encoder {directory} does not fit the model: {key} is in {where}; "
+                              f"the checkpoint is damaged or from another version of vivit: pretrain again")
     if own != given:
-        differing = sorted(set(own) ^ set(given)) or sorted(k for k in own if own[k] != given[k])
+        key = sorted(k for k in own if own[k] != given[k])[0]
         raise CheckpointError(
-            f"Pretrained encoder {directory} does not fit the model: {differing[0]} has shape {given.get(differing[0])} "
-            f"there and {own.get(differing[0])} here; fine-tune at the input size it was pretrained on"
+            f"Pretrained encoder {directory} does not fit the model: {key} has shape {given[key]} "
+            f"there and {own[key]} here; fine-tune at the input size it was pretrained on"
         )
     missing, _ = model.load_state_dict(state, strict=False)
     assert all(key.startswith("head.") for key in missing), missing
