@@ -3,6 +3,7 @@ and the best trial comes back as a recipe that `vivit train` takes."""
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from pathlib import Path
 
@@ -68,6 +69,16 @@ def test_a_sweep_with_a_bad_space_key_ends_with_one_line(tmp_path: Path) -> None
     assert result.returncode == 2
     assert "Unknown key 'optim.lrr'" in result.stderr and "Traceback" not in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_sweep_of_a_pretraining_recipe_must_optimise_its_reconstruction_loss(tmp_path: Path) -> None:
+    from vivit.errors import ConfigError
+    from vivit.sweeps.study import SweepSettings, check_settings
+
+    settings = SweepSettings(recipe="vivit-mae-pretrain", overrides=(), space=(), trials=1, storage="", study="s", out=tmp_path)
+    with pytest.raises(ConfigError, match="sweep it with --metric val/loss"):
+        check_settings(settings)  # the default, val/auc
+    check_settings(dataclasses.replace(settings, metric="val/loss"))
 
 
 def test_a_report_of_an_unknown_study_names_the_known_ones(tmp_path: Path) -> None:

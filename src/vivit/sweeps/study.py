@@ -73,6 +73,9 @@ def check_settings(settings: SweepSettings) -> None:
     check_space(list(settings.space), data)
     if settings.metric not in SELECTABLE_METRICS:
         raise ConfigError(f"Unknown sweep metric '{settings.metric}'; choose one of: {', '.join(SELECTABLE_METRICS)}")
+    if recipe.pretrains and settings.metric != "val/loss":
+        raise ConfigError(f"{settings.recipe} pretrains, so its runs have no classes to score {settings.metric} on; "
+                          f"sweep it with --metric val/loss (the reconstruction loss)")
     if recipe.train.devices * recipe.train.num_nodes > 1:
         raise ConfigError("A sweep trains each trial in one process; use --workers for parallel trials, not --devices")
     if settings.trials < 1 or settings.workers < 1:
