@@ -18,8 +18,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "pretrain",
         help="pretrain an encoder as a masked autoencoder on unlabelled data",
         description="Masked-autoencoder pretraining (VideoMAE) on the train splits of one or several datasets "
-        "(names joined by '+', e.g. organmnist3d+adrenalmnist3d) or on every video under a folder; labels are "
-        "never read. Fine-tune the result with `vivit train --init RUN_DIR`. Any recipe key can be overridden "
+        "(names joined by '+', e.g. organmnist3d+adrenalmnist3d), of a labelled video folder, or on every video "
+        "under an unlabelled folder; labels are never used, test splits never decoded. Fine-tune the result "
+        "with `vivit train --init RUN_DIR`. Any recipe key can be overridden "
         "as section.key=value (e.g. mae.mask_ratio=0.9).",
     )
     flags = tuple(flag for flag in TRAINING_FLAGS if flag.name != "init")  # pretraining starts from scratch
