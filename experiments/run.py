@@ -96,13 +96,14 @@ def parameter_count(run: RunDir) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def result_row(cell: Cell, seed: int, run: RunDir, threads: int) -> dict[str, Any]:
-    """The row of a finished run: where and when it ran, its validation and test figures, its curves."""
+def result_row(cell: Cell, seed: int, run: RunDir, threads: int, sha: str) -> dict[str, Any]:
+    """The row of a finished run: where (at commit `sha`, the one its code was imported from) and
+    when it ran, its validation and test figures, its curves."""
     metrics, history = run.read_metrics(), run.read_history()
     lowest = int(np.nanargmin(history["val/loss"]))
     finished = datetime.datetime.fromtimestamp(run.metrics_path.stat().st_mtime, datetime.timezone.utc)
     row: dict[str, Any] = {
-        "cell": cell.name, "seed": seed, "git_sha": git_sha(), "cpu": cpu_model(), "threads": threads,
+        "cell": cell.name, "seed": seed, "git_sha": sha, "cpu": cpu_model(), "threads": threads,
         "device": torch.cuda.get_device_name() if torch.cuda.is_available() else "cpu", "torch": torch.__version__,
         "date": finished.date().isoformat(), "epochs": len(history["epoch"]), "selected_epoch": metrics.get("epoch"),
         "minutes": round(float(history["epoch_seconds"].sum()) / 60, 2), "parameters": parameter_count(run),
@@ -150,6 +151,7 @@ def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:
         print(shlex.join(command))
         return True
     was_finished = run.is_finished()
+    started_at = git_sha()  # commits made while it trains are not the code it runs
     # torch takes its intra-op thread count from OMP_NUM_THREADS: one for each of runs side by side.
     threads = 1 if args.jobs > 1 else int(os.environ.get("OMP_NUM_THREADS", torch.get_num_threads()))
     env = {**os.environ, "OMP_NUM_THREADS": str(threads)}
@@ -162,7 +164,7 @@ def run_cell(cell: Cell, seed: int, args: argparse.Namespace) -> bool:
         print(f"FAILED ({error.returncode}): {shlex.join(error.cmd)}" + (f"; its output is in {log}" if log else ""), file=sys.stderr)
         return False
     if not was_finished or (cell.name, seed) not in recorded(args.results):
-        append_row(args.results, result_row(cell, seed, run, threads))
+        append_row(args.results, result_row(cell, seed, run, threads, started_at))
     return True
 
 

@@ -10,6 +10,7 @@ from tests.conftest import REPO_ROOT
 from vivit.cli.main import main
 
 GUIDE = REPO_ROOT / "docs" / "guide" / "troubleshooting.md"
+PRETRAINED = REPO_ROOT / "experiments" / "pretrained" / "vivit-mae-pretrain-union-seed42"  # a real pretraining's checkpoint
 
 # (command line, a part of its one-line error that the guide quotes word for word)
 MISTAKES = [
@@ -28,6 +29,12 @@ MISTAKES = [
     (["train", "--dataset", "synthetic-shapes", "data.options={num_samples: 4}", "--out", "{tmp}/done"], "already holds a run; resume it with --resume"),
     (["evaluate", "{tmp}/clips"], "is not a run directory (config.yaml is missing)"),
     (["predict", "{tmp}/clips", "x.npy"], "holds no checkpoint (model.safetensors + config.json, or checkpoints/best|last/); train a model first"),
+    (["pretrain", "--variant", "factorised_encoder", "mae.masking=random", "--dataset", "synthetic-shapes", "--out", "{tmp}/mae"],
+     "masking 'random' leaves a different number of tokens in each frame, which breaks the (time x space) grid that "
+     "variant 'factorised_encoder' attends over; use mae.masking=tube"),
+    (["pretrain", "mae.mask_ratio=1"], "mae.mask_ratio must be in [0, 1), got 1: a ratio of 1 leaves the encoder nothing to see"),
+    (["train", "--recipe", "vivit-mae-finetune", "--dataset", "synthetic-shapes", "--init", str(PRETRAINED), "model.depth=2",
+      "--out", "{tmp}/ft"], "was pretrained with model.depth=8 but the model to fine-tune has depth=2; fine-tune with model.depth=8"),
 ]
 
 

@@ -30,7 +30,10 @@ def test_every_recorded_row_is_a_seed_of_a_cell_of_the_grid_at_a_commit() -> Non
     assert list(rows.columns) == list(run.COLUMNS)
     assert set(rows["cell"]) <= names
     assert rows["git_sha"].str.fullmatch("[0-9a-f]{40}").all()
-    assert rows["test_accuracy"].between(0, 1).all()
+    classifiers = rows["test_reads"] >= 1
+    assert rows.loc[classifiers, "test_accuracy"].between(0, 1).all()
+    assert rows.loc[~classifiers, "cell"].str.startswith("pretrain/").all()  # only a pretraining reads no test split
+    assert rows.loc[~classifiers, "test_accuracy"].isna().all()
 
 
 def test_every_table_lists_cells_of_the_grid_and_every_cell_has_a_table() -> None:
@@ -88,3 +91,21 @@ def test_run_trains_a_cell_once_and_appends_its_row_at_the_current_commit(tmp_pa
 def test_run_names_the_cells_when_asked_for_one_the_grid_lacks(capsys) -> None:
     assert run.main(["--only", "no-such-cell", "--dry-run"]) == 2
     assert "No cell no-such-cell" in capsys.readouterr().err
+
+
+def test_every_fine_tune_cell_starts_from_a_kept_pretraining_that_fits_its_recipe() -> None:
+    from vivit.models import build_model
+    from vivit.training.recipe import load_recipe
+    from vivit.transfer.finetune import init_from_pretrained
+
+    fine_tunes = [cell for cell in run.load_grid(EXPERIMENTS / "grid.yaml")
+                  if any(override.startswith("train.init=") for override in cell.overrides)]
+    assert fine_tunes
+    for cell in fine_tunes:
+        (command,) = [argument for argument in run.train_command(cell, 42, Path("unused"), Path("no-runs-root"))
+                      if argument.startswith("train.init=")]
+        init = Path(command.removeprefix("train.init="))
+        assert init.is_relative_to(EXPERIMENTS / "pretrained"), f"{cell.name}: {init} does not outlive a machine"
+        recipe = load_recipe(cell.recipe, [override for override in cell.overrides if not override.startswith("train.init=")])
+        model = build_model(recipe.model_config(num_classes=2, input_shape=(1, 28, 28, 28)))
+        assert init_from_pretrained(model, init) == "vivit-pretrain"
