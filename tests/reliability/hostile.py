@@ -113,7 +113,9 @@ def video_changing_resolution(path: Path, sizes: Sequence[tuple[int, int]] = ((4
             encoder.time_base = fractions.Fraction(1, 8)
             for index in range(frames_each):
                 image = np.full((height, width, 3), (40 * (index + part)) % 256, np.uint8)
-                frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuvj420p")
+                # One scaling thread: the corpus forks its cases from this process, and a fork inherits
+                # PyAV's cached scaler with slice threads it does not have (freeing it would hang).
+                frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuvj420p", threads=1)
                 frame.pts, pts = pts, pts + 1
                 for packet in [*encoder.encode(frame), *(encoder.encode(None) if index == frames_each - 1 else [])]:
                     packet.stream = stream

@@ -463,9 +463,23 @@ class _Video:
             raise DataError(f"Cannot decode video {self.path}: its metadata is not valid text") from None
 
 
+# One scaling thread. PyAV 18 gives swscale slice threads by default; on clip-sized frames they
+# save nothing, and a process forked after they started (a DataLoader worker, a test replaying
+# cases in forks) hangs for ever freeing them when a stream changes size. Older PyAV has no such
+# argument and scales on one thread anyway.
+_ONE_SCALING_THREAD: dict[str, int] = {"threads": 1}
+
+
 def _resized_rgb(frame: av.VideoFrame, height: int, width: int) -> np.ndarray:
     """(height, width, 3) uint8, scaled straight from the decoder's YUV: no full-size RGB frame."""
-    return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
+    global _ONE_SCALING_THREAD
+    try:
+        return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA", **_ONE_SCALING_THREAD)
+    except TypeError:
+        if not _ONE_SCALING_THREAD:
+            raise
+        _ONE_SCALING_THREAD = {}
+        return frame.to_ndarray(width=width, height=height, format="rgb24", interpolation="AREA")
 
 
 def _refuse_playlists(path: Path) -> None:
