@@ -145,12 +145,18 @@ def test_pretraining_on_several_datasets_joins_their_train_splits_and_reads_no_t
     assert bundle.input_shape == (1, 28, 28, 28)
 
 
-def test_pretraining_on_a_video_folder_reads_every_video_but_the_held_out_ones(tmp_path: Path) -> None:
+@pytest.fixture
+def clip() -> Path:
+    """A real clip of shared/video, which the video-folder tests copy into their folders."""
     from tests.conftest import SHARED
 
-    clip = SHARED / "video" / "unlabeled_test.mp4"
-    if not clip.exists():
-        pytest.skip(f"{clip} not found")
+    path = SHARED / "video" / "unlabeled_test.mp4"
+    if not path.exists():
+        pytest.skip(f"{path} not found")
+    return path
+
+
+def test_pretraining_on_a_video_folder_reads_every_video_but_the_held_out_ones(tmp_path: Path, clip: Path) -> None:
     for place in ("a.mp4", "nested/b.mp4", "val/c.mp4", "test/d.mp4"):
         (tmp_path / place).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy(clip, tmp_path / place)
@@ -159,12 +165,7 @@ def test_pretraining_on_a_video_folder_reads_every_video_but_the_held_out_ones(t
     assert tuple(bundle.splits["train"].images.shape) == (2, 3, 4, 32, 32)
 
 
-def test_an_unlabelled_folder_takes_the_frame_size_and_bad_file_options_of_a_labelled_one(tmp_path: Path) -> None:
-    from tests.conftest import SHARED
-
-    clip = SHARED / "video" / "unlabeled_test.mp4"
-    if not clip.exists():
-        pytest.skip(f"{clip} not found")
+def test_an_unlabelled_folder_takes_the_frame_size_and_bad_file_options_of_a_labelled_one(tmp_path: Path, clip: Path) -> None:
     shutil.copy(clip, tmp_path / "good.mp4")
     (tmp_path / "bad.mp4").write_bytes(b"not a video")
     with pytest.warns(UserWarning, match="bad.mp4"):
@@ -172,12 +173,7 @@ def test_an_unlabelled_folder_takes_the_frame_size_and_bad_file_options_of_a_lab
     assert tuple(bundle.splits["train"].images.shape) == (1, 3, 4, 32, 48)
 
 
-def test_an_average_of_the_weights_needs_a_val_split_to_reach_the_checkpoints(tmp_path: Path) -> None:
-    from tests.conftest import SHARED
-
-    clip = SHARED / "video" / "unlabeled_test.mp4"
-    if not clip.exists():
-        pytest.skip(f"{clip} not found")
+def test_an_average_of_the_weights_needs_a_val_split_to_reach_the_checkpoints(tmp_path: Path, clip: Path) -> None:
     shutil.copy(clip, tmp_path / "only.mp4")
     overrides = [f"data.dataset={tmp_path}", "data.options={num_frames: 4}", "data.size=32", "train.ema_decay=0.99",
                  *TINY, "model.tubelet_size=[2,8,8]"]
@@ -186,13 +182,9 @@ def test_an_average_of_the_weights_needs_a_val_split_to_reach_the_checkpoints(tm
     assert not (tmp_path / "run" / "checkpoints").exists()
 
 
-def test_pretraining_on_a_labelled_folder_leaves_unseen_the_videos_fine_tuning_tests_on(tmp_path: Path) -> None:
-    from tests.conftest import SHARED
+def test_pretraining_on_a_labelled_folder_leaves_unseen_the_videos_fine_tuning_tests_on(tmp_path: Path, clip: Path) -> None:
     from vivit.data.datasets import load_dataset
 
-    clip = SHARED / "video" / "unlabeled_test.mp4"
-    if not clip.exists():
-        pytest.skip(f"{clip} not found")
     for name in ("a", "b"):
         (tmp_path / name).mkdir()
         for index in range(5):
